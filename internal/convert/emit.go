@@ -1,0 +1,180 @@
+package convert
+
+import (
+	"math"
+
+	"go.opentelemetry.io/collector/pdata/pcommon"
+	"go.opentelemetry.io/collector/pdata/pmetric"
+)
+
+// prometheus.type tells the Prometheus exporter to expose a Gauge as
+// `untyped`, which is what the source said.
+const (
+	metadataTypeKey = "prometheus.type"
+	typeUnknown     = "unknown"
+)
+
+var staleFlags = pmetric.DefaultDataPointFlags.WithNoRecordedValue(true)
+
+// emit appends the metrics of this body, in body order, and commits the
+// start-time state of every series it emits.
+func (t *Target) emit(now pcommon.Timestamp, dst pmetric.MetricSlice) {
+	dst.EnsureCapacity(dst.Len() + len(t.order))
+	for _, m := range t.order {
+		n := len(m.stale)
+		for _, sr := range m.live {
+			if sr.complete() {
+				n++
+			}
+		}
+		if n == 0 {
+			continue
+		}
+		pm := dst.AppendEmpty()
+		pm.SetName(m.name)
+		pm.SetDescription(m.help)
+		switch m.kind {
+		case kindGauge, kindUnknown:
+			if m.kind == kindUnknown {
+				pm.Metadata().PutStr(metadataTypeKey, typeUnknown)
+			}
+			t.numberPoints(m, pm.SetEmptyGauge().DataPoints(), n, now)
+		case kindSum:
+			sum := pm.SetEmptySum()
+			sum.SetIsMonotonic(true)
+			sum.SetAggregationTemporality(pmetric.AggregationTemporalityCumulative)
+			t.numberPoints(m, sum.DataPoints(), n, now)
+		case kindHistogram:
+			h := pm.SetEmptyHistogram()
+			h.SetAggregationTemporality(pmetric.AggregationTemporalityCumulative)
+			t.histogramPoints(m, h.DataPoints(), n, now)
+		case kindSummary:
+			t.summaryPoints(m, pm.SetEmptySummary().DataPoints(), n, now)
+		}
+	}
+}
+
+// complete reports whether the body gave the series what a point needs; a
+// lone `_created` does not make a point.
+func (sr *series) complete() bool {
+	switch sr.m.kind {
+	case kindHistogram, kindSummary:
+		return sr.has&hasCount != 0
+	}
+	return sr.has&hasValue != 0
+}
+
+func (sr *series) timestamp(now pcommon.Timestamp) pcommon.Timestamp {
+	if sr.hasTS {
+		return pcommon.Timestamp(sr.ts * 1e6)
+	}
+	return now
+}
+
+// startTime applies the start-time rules: a `_created` sample wins; else a
+// series starts when first seen, and again when its value or count drops.
+func (sr *series) startTime(ts pcommon.Timestamp, cur float64) pcommon.Timestamp {
+	switch {
+	case sr.has&hasCreated != 0 && sr.created > 0 && sr.created < math.MaxInt64/1e9:
+		sr.start = pcommon.Timestamp(math.Round(sr.created * 1e9))
+	case !sr.emitted || cur < sr.last:
+		sr.start = ts
+	}
+	sr.last = cur
+	sr.emitted = true
+	return sr.start
+}
+
+func (t *Target) numberPoints(m *metric, dps pmetric.NumberDataPointSlice, n int, now pcommon.Timestamp) {
+	dps.EnsureCapacity(n)
+	cumulative := m.kind.cumulative()
+	for _, sr := range m.live {
+		if !sr.complete() {
+			continue
+		}
+		dp := dps.AppendEmpty()
+		sr.attrs.CopyTo(dp.Attributes())
+		ts := sr.timestamp(now)
+		dp.SetTimestamp(ts)
+		if cumulative {
+			dp.SetStartTimestamp(sr.startTime(ts, sr.value))
+		} else {
+			sr.emitted = true
+		}
+		dp.SetDoubleValue(sr.value)
+	}
+	for _, sr := range m.stale {
+		dp := dps.AppendEmpty()
+		sr.attrs.CopyTo(dp.Attributes())
+		dp.SetTimestamp(now)
+		if cumulative {
+			dp.SetStartTimestamp(sr.start)
+		}
+		dp.SetFlags(staleFlags)
+	}
+}
+
+func (t *Target) histogramPoints(m *metric, dps pmetric.HistogramDataPointSlice, n int, now pcommon.Timestamp) {
+	dps.EnsureCapacity(n)
+	for _, sr := range m.live {
+		if !sr.complete() {
+			continue
+		}
+		dp := dps.AppendEmpty()
+		sr.attrs.CopyTo(dp.Attributes())
+		ts := sr.timestamp(now)
+		dp.SetTimestamp(ts)
+		dp.SetStartTimestamp(sr.startTime(ts, sr.count))
+		dp.SetCount(uint64(sr.count))
+		if sr.has&hasSum != 0 {
+			dp.SetSum(sr.sum)
+		}
+		// validate guarantees a final +Inf bucket; OTLP leaves it implicit.
+		last := len(sr.bounds) - 1
+		dp.ExplicitBounds().FromRaw(sr.bounds[:last])
+		counts := dp.BucketCounts()
+		counts.EnsureCapacity(len(sr.values))
+		prev := 0.0
+		for _, v := range sr.values {
+			counts.Append(uint64(v - prev))
+			prev = v
+		}
+	}
+	for _, sr := range m.stale {
+		dp := dps.AppendEmpty()
+		sr.attrs.CopyTo(dp.Attributes())
+		dp.SetTimestamp(now)
+		dp.SetStartTimestamp(sr.start)
+		dp.SetFlags(staleFlags)
+	}
+}
+
+func (t *Target) summaryPoints(m *metric, dps pmetric.SummaryDataPointSlice, n int, now pcommon.Timestamp) {
+	dps.EnsureCapacity(n)
+	for _, sr := range m.live {
+		if !sr.complete() {
+			continue
+		}
+		dp := dps.AppendEmpty()
+		sr.attrs.CopyTo(dp.Attributes())
+		ts := sr.timestamp(now)
+		dp.SetTimestamp(ts)
+		dp.SetStartTimestamp(sr.startTime(ts, sr.count))
+		dp.SetCount(uint64(sr.count))
+		dp.SetSum(sr.sum)
+		qs := dp.QuantileValues()
+		qs.EnsureCapacity(len(sr.bounds))
+		for i, q := range sr.bounds {
+			qv := qs.AppendEmpty()
+			qv.SetQuantile(q)
+			qv.SetValue(sr.values[i])
+		}
+	}
+	for _, sr := range m.stale {
+		dp := dps.AppendEmpty()
+		sr.attrs.CopyTo(dp.Attributes())
+		dp.SetTimestamp(now)
+		dp.SetStartTimestamp(sr.start)
+		dp.SetFlags(staleFlags)
+	}
+}

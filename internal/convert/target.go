@@ -1,0 +1,450 @@
+// Package convert turns the kept samples of one target's bodies into pdata
+// metrics, and remembers across scrapes what Prometheus's scrape loop would:
+// when each series started, and which series were live, so that resets get a
+// new start time and vanished series a staleness marker.
+//
+// All of a body is parsed and checked before anything is emitted, so a body
+// that turns out to be malformed contributes no points at all.
+package convert
+
+import (
+	"bytes"
+	"errors"
+	"fmt"
+	"math"
+	"slices"
+	"strings"
+
+	"go.opentelemetry.io/collector/pdata/pcommon"
+	"go.opentelemetry.io/collector/pdata/pmetric"
+
+	"github.com/sglangdynamo/sglangdynamoreceiver/internal/promtext"
+)
+
+// Options configure a Target.
+type Options struct {
+	// Keep decides from a family name whether the family is converted.
+	Keep promtext.KeepFunc
+	// Limits bound what a body may carry; see promtext.Limits.
+	Limits promtext.Limits
+}
+
+// Stats describe one converted body.
+type Stats struct {
+	Samples     int // sample lines in the body, kept or not
+	KeptSamples int
+	Series      int // live series after this body
+}
+
+// Target is the conversion state of one scrape target. It is not safe for
+// concurrent use; a target is scraped by one goroutine at a time.
+type Target struct {
+	opts   Options
+	parser promtext.Parser
+
+	metrics map[string]*metric
+	series  map[string]*series
+	gen     uint64
+	order   []*metric // metrics touched by this body, in body order
+
+	// Per-family cache, valid while the parser's family Seq is famSeq.
+	famSeq     uint64
+	famMetrics [promtext.NumSuffixes]*metric
+	createdFor *metric // set when a text-format `x_created` gauge family dates x
+
+	keyBuf []byte
+	sorted []promtext.Label
+	names  map[string]string // interned label names
+	pairs  []bucketPair
+}
+
+type metric struct {
+	key     string // kind byte + name
+	kind    kind
+	name    string
+	help    string
+	helpRaw string
+	gen     uint64 // the body that last touched it
+	live    []*series
+	stale   []*series
+	nSeries int
+}
+
+type series struct {
+	m     *metric
+	key   string
+	attrs pcommon.Map
+	gen   uint64
+
+	emitted bool
+	start   pcommon.Timestamp
+	last    float64 // last emitted value (sums) or count (histograms, summaries)
+
+	// What the current body says about the series.
+	has                    uint8
+	value, sum, count      float64
+	created                float64
+	ts                     int64
+	hasTS                  bool
+	bounds, values         []float64 // buckets (le, cumulative) or quantiles
+	boundsSorted, anyDupes bool
+}
+
+const (
+	hasValue uint8 = 1 << iota
+	hasSum
+	hasCount
+	hasCreated
+)
+
+type bucketPair struct{ bound, value float64 }
+
+// NewTarget returns the state for one target.
+func NewTarget(opts Options) *Target {
+	return &Target{
+		opts:    opts,
+		metrics: map[string]*metric{},
+		series:  map[string]*series{},
+		names:   map[string]string{},
+	}
+}
+
+// LiveSeries returns how many series the target remembers.
+func (t *Target) LiveSeries() int { return len(t.series) }
+
+// Convert parses body and appends its metrics to dst: a point for every kept
+// series, plus a staleness marker for every series that the previous body
+// had and this one has not. A body that fails to parse or to validate is
+// treated like a failed scrape (see Fail) and its error returned.
+func (t *Target) Convert(body []byte, format promtext.Format, now pcommon.Timestamp, dst pmetric.MetricSlice) (Stats, error) {
+	t.gen++
+	t.order = t.order[:0]
+	t.famSeq = 0
+	t.parser.Reset(body, format, t.opts.Keep, t.opts.Limits)
+	err := t.ingest(format)
+	if err == nil {
+		err = t.validate()
+	}
+	ps := t.parser.Stats()
+	stats := Stats{Samples: ps.Samples, KeptSamples: ps.KeptSamples}
+	if err != nil {
+		t.Fail(now, dst)
+		return stats, err
+	}
+	t.sweep()
+	t.emit(now, dst)
+	stats.Series = len(t.series)
+	return stats, nil
+}
+
+// Fail records a failed scrape: every series that was ever emitted gets a
+// staleness marker, as Prometheus does, and all state is dropped so that the
+// series start afresh when the target returns.
+func (t *Target) Fail(now pcommon.Timestamp, dst pmetric.MetricSlice) {
+	t.gen++
+	t.order = t.order[:0]
+	for _, s := range t.series {
+		if s.emitted {
+			t.touch(s.m)
+			s.m.stale = append(s.m.stale, s)
+		}
+	}
+	slices.SortFunc(t.order, func(a, b *metric) int { return strings.Compare(a.key, b.key) })
+	t.emit(now, dst)
+	clear(t.series)
+	clear(t.metrics)
+}
+
+func (t *Target) ingest(format promtext.Format) error {
+	for {
+		s, err := t.parser.Next()
+		if err != nil {
+			if errors.Is(err, promtext.Done) {
+				return nil
+			}
+			return err
+		}
+		fam := t.parser.Family()
+		if fam.Seq != t.famSeq {
+			t.beginFamily(fam, format)
+		}
+		t.add(fam, s)
+	}
+}
+
+func (t *Target) beginFamily(fam *promtext.Family, format promtext.Format) {
+	t.famSeq = fam.Seq
+	t.famMetrics = [promtext.NumSuffixes]*metric{}
+	t.createdFor = nil
+	// prometheus_client's text format prints a counter's, histogram's or
+	// summary's `_created` as a gauge family of its own right after it.
+	// Read as OpenMetrics would, it is that metric's start time.
+	if format == promtext.FormatText && fam.Type == promtext.TypeGauge {
+		if base, ok := bytes.CutSuffix(fam.Name, []byte("_created")); ok {
+			t.createdFor = t.touchedMetric(kindSum, base, "_total")
+			if t.createdFor == nil {
+				t.createdFor = t.touchedMetric(kindHistogram, base, "")
+			}
+			if t.createdFor == nil {
+				t.createdFor = t.touchedMetric(kindSummary, base, "")
+			}
+		}
+	}
+}
+
+// touchedMetric returns the metric of that kind and name if this body has
+// already produced it.
+func (t *Target) touchedMetric(k kind, base []byte, suffix string) *metric {
+	t.keyBuf = append(append(append(t.keyBuf[:0], byte(k)), base...), suffix...)
+	m := t.metrics[string(t.keyBuf)]
+	if m == nil || m.gen != t.gen {
+		return nil
+	}
+	return m
+}
+
+func (t *Target) metricFor(fam *promtext.Family, r rule) *metric {
+	t.keyBuf = append(append(append(t.keyBuf[:0], byte(r.kind)), fam.Name...), r.nameSuffix...)
+	m := t.metrics[string(t.keyBuf)]
+	if m == nil {
+		key := string(t.keyBuf)
+		m = &metric{key: key, kind: r.kind, name: key[1:]}
+		t.metrics[key] = m
+	}
+	if m.helpRaw != string(fam.Help) {
+		m.helpRaw = string(fam.Help)
+		m.help = promtext.Unescape(fam.Help)
+	}
+	return m
+}
+
+func (t *Target) touch(m *metric) {
+	if m.gen != t.gen {
+		m.gen = t.gen
+		m.live = m.live[:0]
+		m.stale = m.stale[:0]
+		t.order = append(t.order, m)
+	}
+}
+
+func (t *Target) add(fam *promtext.Family, s *promtext.Sample) {
+	var m *metric
+	r := rules[fam.Type][s.Suffix]
+	if t.createdFor != nil {
+		m, r = t.createdFor, rule{kind: t.createdFor.kind, role: roleCreated}
+	} else if m = t.famMetrics[s.Suffix]; m == nil {
+		m = t.metricFor(fam, r)
+		t.famMetrics[s.Suffix] = m
+	}
+	sr := t.lookup(m, s.Labels)
+	t.touch(m)
+	if sr.gen != t.gen {
+		sr.gen = t.gen
+		sr.has = 0
+		sr.hasTS = false
+		sr.bounds = sr.bounds[:0]
+		sr.values = sr.values[:0]
+		sr.boundsSorted = true
+		m.live = append(m.live, sr)
+	}
+	// Within one body the first sample of a series wins: Dynamo has printed
+	// whole families up to four times over.
+	switch r.role {
+	case roleValue:
+		if sr.has&hasValue == 0 {
+			sr.has |= hasValue
+			sr.value = s.Value
+			sr.ts, sr.hasTS = s.Timestamp, s.HasTimestamp
+		}
+	case roleBucket, roleQuantile:
+		if n := len(sr.bounds); n > 0 && s.Bound <= sr.bounds[n-1] {
+			sr.boundsSorted = false
+		}
+		sr.bounds = append(sr.bounds, s.Bound)
+		sr.values = append(sr.values, s.Value)
+		if s.HasTimestamp && !sr.hasTS {
+			sr.ts, sr.hasTS = s.Timestamp, true
+		}
+	case roleSum:
+		if sr.has&hasSum == 0 {
+			sr.has |= hasSum
+			sr.sum = s.Value
+		}
+	case roleCount:
+		if sr.has&hasCount == 0 {
+			sr.has |= hasCount
+			sr.count = s.Value
+			if s.HasTimestamp {
+				sr.ts, sr.hasTS = s.Timestamp, true
+			}
+		}
+	case roleCreated:
+		if sr.has&hasCreated == 0 {
+			sr.has |= hasCreated
+			sr.created = s.Value
+		}
+	}
+}
+
+// lookup finds or creates the series of m with these labels. The key is the
+// metric key plus the labels sorted by name, with empty values left out as
+// Prometheus does, so label order in the body does not matter.
+func (t *Target) lookup(m *metric, labels []promtext.Label) *series {
+	if !slices.IsSortedFunc(labels, cmpLabel) {
+		t.sorted = append(t.sorted[:0], labels...)
+		slices.SortFunc(t.sorted, cmpLabel)
+		labels = t.sorted
+	}
+	k := append(t.keyBuf[:0], m.key...)
+	for _, l := range labels {
+		if len(l.Value) == 0 {
+			continue
+		}
+		k = append(k, 0xff)
+		k = append(k, l.Name...)
+		k = append(k, 0xfe)
+		k = append(k, l.Value...)
+	}
+	t.keyBuf = k
+	if sr := t.series[string(k)]; sr != nil {
+		return sr
+	}
+	sr := &series{m: m, key: string(k), attrs: pcommon.NewMap()}
+	sr.attrs.EnsureCapacity(len(labels))
+	for _, l := range labels {
+		if len(l.Value) == 0 {
+			continue
+		}
+		sr.attrs.PutStr(t.attrName(l.Name), promtext.Unescape(l.Value))
+	}
+	t.series[sr.key] = sr
+	m.nSeries++
+	return sr
+}
+
+func cmpLabel(a, b promtext.Label) int { return bytes.Compare(a.Name, b.Name) }
+
+// attrName interns label names, and renames `job` and `instance` to
+// `exported_job`/`exported_instance` as Prometheus does on a clash, since
+// the exporter derives those two from the resource.
+func (t *Target) attrName(b []byte) string {
+	if n, ok := t.names[string(b)]; ok {
+		return n
+	}
+	n := string(b)
+	if n == "job" || n == "instance" {
+		n = "exported_" + n
+	}
+	t.names[string(b)] = n
+	return n
+}
+
+// validate checks what only a whole body can show: that each histogram and
+// summary series is complete and consistent.
+func (t *Target) validate() error {
+	for _, m := range t.order {
+		if m.kind != kindHistogram && m.kind != kindSummary {
+			continue
+		}
+		for _, sr := range m.live {
+			if err := t.validateSeries(sr); err != nil {
+				return fmt.Errorf("%s %s: %w", m.name, attrString(sr.attrs), err)
+			}
+		}
+	}
+	return nil
+}
+
+func (t *Target) validateSeries(sr *series) error {
+	if !sr.boundsSorted {
+		t.sortBuckets(sr)
+	}
+	if sr.m.kind == kindSummary {
+		if sr.has&hasCount == 0 {
+			return errors.New("summary without _count")
+		}
+		return nil
+	}
+	n := len(sr.bounds)
+	if n == 0 || !math.IsInf(sr.bounds[n-1], 1) {
+		return errors.New("histogram without a +Inf bucket")
+	}
+	prev := 0.0
+	for i, v := range sr.values {
+		if math.IsNaN(v) || v < prev {
+			return fmt.Errorf("bucket le=%g holds %g, less than the bucket below it or not a number", sr.bounds[i], v)
+		}
+		prev = v
+	}
+	if sr.has&hasCount == 0 {
+		sr.count = prev
+		sr.has |= hasCount
+	} else if sr.count != prev {
+		return fmt.Errorf("_count %g differs from the +Inf bucket %g", sr.count, prev)
+	}
+	return nil
+}
+
+// sortBuckets orders buckets by bound and drops repeated bounds, keeping the
+// first, for bodies whose lines are not in order.
+func (t *Target) sortBuckets(sr *series) {
+	t.pairs = t.pairs[:0]
+	for i, b := range sr.bounds {
+		t.pairs = append(t.pairs, bucketPair{b, sr.values[i]})
+	}
+	slices.SortStableFunc(t.pairs, func(a, b bucketPair) int {
+		switch {
+		case a.bound < b.bound:
+			return -1
+		case a.bound > b.bound:
+			return 1
+		}
+		return 0
+	})
+	sr.bounds, sr.values = sr.bounds[:0], sr.values[:0]
+	for i, p := range t.pairs {
+		if i > 0 && p.bound == t.pairs[i-1].bound {
+			continue
+		}
+		sr.bounds = append(sr.bounds, p.bound)
+		sr.values = append(sr.values, p.value)
+	}
+	sr.boundsSorted = true
+}
+
+// sweep finds the series the previous body had and this one has not. Each
+// gets one staleness marker and is then forgotten, so the state holds only
+// live series.
+func (t *Target) sweep() {
+	for k, sr := range t.series {
+		if sr.gen == t.gen {
+			continue
+		}
+		if sr.emitted {
+			t.touch(sr.m)
+			sr.m.stale = append(sr.m.stale, sr)
+		}
+		delete(t.series, k)
+		sr.m.nSeries--
+	}
+	for k, m := range t.metrics {
+		if m.nSeries == 0 && m.gen != t.gen {
+			delete(t.metrics, k)
+		}
+	}
+}
+
+func attrString(m pcommon.Map) string {
+	var b strings.Builder
+	b.WriteByte('{')
+	first := true
+	for k, v := range m.All() {
+		if !first {
+			b.WriteByte(',')
+		}
+		first = false
+		fmt.Fprintf(&b, "%s=%q", k, v.Str())
+	}
+	b.WriteByte('}')
+	return b.String()
+}

@@ -1,0 +1,727 @@
+// Package promtext is a streaming, allocation-free parser for the Prometheus
+// text exposition format 0.0.4 and OpenMetrics 1.0 text.
+//
+// It is built for a scraper that keeps a few namespaces out of a large body:
+// the keep decision is taken once per family from its name bytes, and the
+// lines of a dropped family are skipped with a single newline search, never
+// tokenised. Kept lines are tokenised into byte slices that alias the body;
+// nothing is copied or unescaped here, so that a consumer which already knows
+// a series pays nothing to build its labels again.
+package promtext
+
+import (
+	"bytes"
+	"errors"
+	"fmt"
+	"math"
+	"strconv"
+	"unicode/utf8"
+)
+
+// Format is the exposition format of a body.
+type Format uint8
+
+const (
+	FormatText        Format = iota // text/plain; version=0.0.4
+	FormatOpenMetrics               // application/openmetrics-text; version=1.0.0
+)
+
+func (f Format) String() string {
+	if f == FormatOpenMetrics {
+		return "OpenMetrics 1.0"
+	}
+	return "Prometheus text 0.0.4"
+}
+
+// Type is a family's declared type. A family without `# TYPE` is TypeUnknown.
+type Type uint8
+
+const (
+	TypeUnknown Type = iota
+	TypeCounter
+	TypeGauge
+	TypeHistogram
+	TypeSummary
+	TypeInfo
+	TypeStateset
+	TypeGaugeHistogram
+	numTypes
+)
+
+// NumTypes is the number of Type values, for tables indexed by Type.
+const NumTypes = int(numTypes)
+
+var typeNames = [numTypes]string{"unknown", "counter", "gauge", "histogram", "summary", "info", "stateset", "gaugehistogram"}
+
+func (t Type) String() string { return typeNames[t] }
+
+// Suffix says which part of its family a sample is.
+type Suffix uint8
+
+const (
+	SuffixNone Suffix = iota
+	SuffixTotal
+	SuffixCreated
+	SuffixBucket
+	SuffixSum
+	SuffixCount
+	SuffixGCount
+	SuffixGSum
+	SuffixInfo
+	numSuffixes
+)
+
+// NumSuffixes is the number of Suffix values, for tables indexed by Suffix.
+const NumSuffixes = int(numSuffixes)
+
+var suffixNames = [numSuffixes]string{"", "_total", "_created", "_bucket", "_sum", "_count", "_gcount", "_gsum", "_info"}
+
+func (s Suffix) String() string { return suffixNames[s] }
+
+// allowed lists, per type, the sample suffixes a family may carry. A sample
+// whose name fits none of them starts a new family in the text format (where
+// families are implicit) and is an error in OpenMetrics.
+var allowed = [numTypes][]Suffix{
+	TypeUnknown:        {SuffixNone},
+	TypeCounter:        {SuffixNone, SuffixTotal, SuffixCreated},
+	TypeGauge:          {SuffixNone},
+	TypeHistogram:      {SuffixBucket, SuffixSum, SuffixCount, SuffixCreated},
+	TypeSummary:        {SuffixNone, SuffixSum, SuffixCount, SuffixCreated},
+	TypeInfo:           {SuffixInfo, SuffixNone},
+	TypeStateset:       {SuffixNone},
+	TypeGaugeHistogram: {SuffixBucket, SuffixGCount, SuffixGSum},
+}
+
+// Label is one label pair. Value is the raw, still escaped, text between the
+// quotes; see Unescape.
+type Label struct {
+	Name  []byte
+	Value []byte
+}
+
+// Sample is one kept sample line. All slices alias the body and the parser's
+// buffers and are valid until the next call to Next.
+type Sample struct {
+	Suffix Suffix
+	// Labels excludes `le` on histogram buckets and `quantile` on summary
+	// quantiles; their value is in Bound.
+	Labels       []Label
+	Bound        float64
+	HasBound     bool
+	Value        float64
+	Timestamp    int64 // milliseconds since the epoch
+	HasTimestamp bool
+}
+
+// Family describes the family of the current sample.
+type Family struct {
+	Name []byte
+	Type Type
+	Help []byte // raw, still escaped
+	// Seq changes whenever a new family begins, including a repeated
+	// declaration of a name seen before in the same body.
+	Seq uint64
+}
+
+// Limits bound what one kept sample may carry. Zero means no limit.
+type Limits struct {
+	MaxLabels        int
+	MaxLabelNameLen  int
+	MaxLabelValueLen int
+	MaxSamples       int // kept samples per body
+}
+
+// Stats counts what a body held.
+type Stats struct {
+	Samples     int // every sample line, kept or not
+	KeptSamples int
+}
+
+// Error is a parse error. It names the line and what was wrong with it.
+type Error struct {
+	Line   int
+	Reason string
+	Text   string // the start of the offending line
+}
+
+func (e *Error) Error() string {
+	if e.Line == 0 {
+		return e.Reason
+	}
+	return fmt.Sprintf("line %d: %s: %q", e.Line, e.Reason, e.Text)
+}
+
+// ErrSampleLimit is returned when a body has more kept samples than allowed.
+var ErrSampleLimit = errors.New("sample limit exceeded")
+
+// KeepFunc decides from a family name whether its samples are wanted.
+type KeepFunc func(name []byte) bool
+
+// Parser reads one body at a time. Reuse it across scrapes: its buffers are
+// kept and so nothing is allocated per body once they have grown.
+type Parser struct {
+	buf    []byte
+	pos    int
+	line   int
+	format Format
+	keep   KeepFunc
+	limits Limits
+
+	fam     Family
+	famKeep bool
+	// underscored is fam.Name with ':' replaced by '_', to recognise the
+	// prometheus_client escaping bug (HELP/TYPE keep `sglang:`, samples say
+	// `sglang_`). Only set when the family name has a colon.
+	underscored []byte
+	// declared and helped record which metadata lines the current family
+	// block has had, so that `# HELP x` then `# TYPE x` form one family while
+	// a second `# TYPE x` (Dynamo's repeated blocks) opens another.
+	declared bool
+	helped   bool
+	seen     int // kept samples so far in this family block
+
+	sample Sample
+	labels []Label
+	stats  Stats
+	eof    bool
+}
+
+// Reset prepares the parser for a new body.
+func (p *Parser) Reset(body []byte, format Format, keep KeepFunc, limits Limits) {
+	p.buf = body
+	p.pos = 0
+	p.line = 0
+	p.format = format
+	p.keep = keep
+	p.limits = limits
+	p.fam = Family{Seq: p.fam.Seq + 1}
+	p.famKeep = false
+	p.underscored = p.underscored[:0]
+	p.declared = false
+	p.helped = false
+	p.seen = 0
+	p.stats = Stats{}
+	p.eof = false
+}
+
+// Stats returns the counts so far; complete once Next returned io.EOF.
+func (p *Parser) Stats() Stats { return p.stats }
+
+// Family returns the family of the sample last returned by Next.
+func (p *Parser) Family() *Family { return &p.fam }
+
+// Done is returned by Next at the end of a valid body.
+var Done = errors.New("end of body")
+
+// Next advances to the next kept sample. It returns Done at the end of a
+// valid body and an *Error at the first invalid line.
+func (p *Parser) Next() (*Sample, error) {
+	for p.pos < len(p.buf) {
+		if p.eof {
+			return nil, p.errAt(p.pos, "content after # EOF")
+		}
+		start := p.pos
+		p.line++
+		nl := bytes.IndexByte(p.buf[start:], '\n')
+		var line []byte
+		if nl < 0 {
+			if p.format == FormatText {
+				return nil, p.errAt(start, "last line does not end with a newline (truncated body?)")
+			}
+			line = p.buf[start:]
+			p.pos = len(p.buf)
+		} else {
+			line = p.buf[start : start+nl]
+			p.pos = start + nl + 1
+		}
+		if len(line) == 0 {
+			if p.format == FormatOpenMetrics {
+				return nil, p.errAt(start, "empty line")
+			}
+			continue
+		}
+		if line[0] == '#' {
+			if err := p.comment(line, start); err != nil {
+				return nil, err
+			}
+			continue
+		}
+		s, err := p.sampleLine(line, start)
+		if err != nil {
+			return nil, err
+		}
+		if s != nil {
+			return s, nil
+		}
+	}
+	if p.format == FormatOpenMetrics && !p.eof {
+		return nil, &Error{Line: p.line, Reason: "OpenMetrics body does not end with # EOF (truncated body?)"}
+	}
+	return nil, Done
+}
+
+func (p *Parser) errAt(start int, reason string) *Error {
+	end := start + 80
+	if end > len(p.buf) {
+		end = len(p.buf)
+	}
+	text := p.buf[start:end]
+	if i := bytes.IndexByte(text, '\n'); i >= 0 {
+		text = text[:i]
+	}
+	return &Error{Line: p.line, Reason: reason, Text: string(text)}
+}
+
+// comment handles `# HELP`, `# TYPE`, `# UNIT`, `# EOF` and plain comments.
+func (p *Parser) comment(line []byte, start int) error {
+	if p.format == FormatOpenMetrics && string(line) == "# EOF" {
+		p.eof = true
+		return nil
+	}
+	rest, ok := bytes.CutPrefix(line, []byte("# "))
+	if !ok {
+		if p.format == FormatOpenMetrics {
+			return p.errAt(start, "invalid comment")
+		}
+		return nil
+	}
+	var kind string
+	switch {
+	case bytes.HasPrefix(rest, []byte("HELP ")):
+		kind, rest = "HELP", rest[5:]
+	case bytes.HasPrefix(rest, []byte("TYPE ")):
+		kind, rest = "TYPE", rest[5:]
+	case bytes.HasPrefix(rest, []byte("UNIT ")):
+		kind, rest = "UNIT", rest[5:]
+	default:
+		if p.format == FormatOpenMetrics {
+			return p.errAt(start, "invalid comment")
+		}
+		return nil
+	}
+	n := metricNameLen(rest)
+	if n == 0 {
+		return p.errAt(start, "invalid metric name in # "+kind)
+	}
+	name := rest[:n]
+	rest = rest[n:]
+	var arg []byte
+	if len(rest) > 0 {
+		if rest[0] != ' ' {
+			return p.errAt(start, "invalid metric name in # "+kind)
+		}
+		arg = rest[1:]
+	}
+	same := bytes.Equal(name, p.fam.Name)
+	switch kind {
+	case "TYPE":
+		t, ok := parseType(arg, p.format)
+		if !ok {
+			return p.errAt(start, "unknown metric type "+strconv.Quote(string(arg)))
+		}
+		if !same || p.declared || p.seen > 0 {
+			p.begin(name)
+		}
+		p.fam.Type = t
+		p.declared = true
+	case "HELP":
+		if !utf8.Valid(arg) {
+			return p.errAt(start, "HELP text is not valid UTF-8")
+		}
+		if !same || p.helped || p.seen > 0 {
+			p.begin(name)
+		}
+		p.fam.Help = arg
+		p.helped = true
+	case "UNIT":
+		// Units are deliberately not carried into pdata: the exporter would
+		// append them to names that must stay verbatim.
+		if !same || p.seen > 0 {
+			p.begin(name)
+		}
+	}
+	return nil
+}
+
+func parseType(b []byte, f Format) (Type, bool) {
+	switch string(b) {
+	case "counter":
+		return TypeCounter, true
+	case "gauge":
+		return TypeGauge, true
+	case "histogram":
+		return TypeHistogram, true
+	case "summary":
+		return TypeSummary, true
+	case "untyped":
+		return TypeUnknown, f == FormatText
+	case "unknown":
+		return TypeUnknown, f == FormatOpenMetrics
+	case "info":
+		return TypeInfo, f == FormatOpenMetrics
+	case "stateset":
+		return TypeStateset, f == FormatOpenMetrics
+	case "gaugehistogram":
+		return TypeGaugeHistogram, f == FormatOpenMetrics
+	}
+	return 0, false
+}
+
+// begin opens a new family named name and takes its keep decision.
+func (p *Parser) begin(name []byte) {
+	p.fam = Family{Name: name, Seq: p.fam.Seq + 1}
+	p.declared = false
+	p.helped = false
+	p.seen = 0
+	p.famKeep = p.keep == nil || p.keep(name)
+	p.underscored = p.underscored[:0]
+	if p.famKeep && bytes.IndexByte(name, ':') >= 0 {
+		p.underscored = append(p.underscored, name...)
+		for i, c := range p.underscored {
+			if c == ':' {
+				p.underscored[i] = '_'
+			}
+		}
+	}
+}
+
+// member reports whether a sample named name belongs to the current family,
+// and as which part of it.
+func (p *Parser) member(name []byte) (Suffix, bool) {
+	if len(p.fam.Name) == 0 {
+		return 0, false
+	}
+	base := p.fam.Name
+	if !bytes.HasPrefix(name, base) {
+		if len(p.underscored) == 0 || !bytes.HasPrefix(name, p.underscored) {
+			return 0, false
+		}
+		base = p.underscored
+	}
+	rest := name[len(base):]
+	for _, s := range allowed[p.fam.Type] {
+		if string(rest) == suffixNames[s] {
+			return s, true
+		}
+	}
+	return 0, false
+}
+
+// sampleLine parses one sample line. It returns nil, nil for a line of a
+// dropped family.
+func (p *Parser) sampleLine(line []byte, start int) (*Sample, error) {
+	p.stats.Samples++
+	n := metricNameLen(line)
+	if n == 0 {
+		if line[0] == '{' {
+			return nil, p.errAt(start, "quoted UTF-8 metric names are not supported")
+		}
+		return nil, p.errAt(start, "invalid metric name")
+	}
+	name := line[:n]
+	suffix, ok := p.member(name)
+	if !ok {
+		if p.format == FormatOpenMetrics && p.declared && p.fam.Type != TypeUnknown && bytes.HasPrefix(name, p.fam.Name) {
+			return nil, p.errAt(start, "sample name does not fit its "+p.fam.Type.String()+" family "+strconv.Quote(string(p.fam.Name)))
+		}
+		p.begin(name)
+		suffix = SuffixNone
+	}
+	if !p.famKeep {
+		return nil, nil
+	}
+	p.seen++
+	p.stats.KeptSamples++
+	if p.limits.MaxSamples > 0 && p.stats.KeptSamples > p.limits.MaxSamples {
+		return nil, &Error{Line: p.line, Reason: fmt.Sprintf("%v: more than %d samples kept", ErrSampleLimit, p.limits.MaxSamples)}
+	}
+	s := &p.sample
+	*s = Sample{Suffix: suffix}
+	p.labels = p.labels[:0]
+	rest := line[n:]
+	if len(rest) > 0 && rest[0] == '{' {
+		var err error
+		if rest, err = p.parseLabels(rest[1:], start); err != nil {
+			return nil, err
+		}
+	}
+	s.Labels = p.labels
+	if len(rest) == 0 || rest[0] != ' ' {
+		return nil, p.errAt(start, "expected a space before the value")
+	}
+	for len(rest) > 0 && rest[0] == ' ' && p.format == FormatText {
+		rest = rest[1:]
+	}
+	if p.format == FormatOpenMetrics {
+		rest = rest[1:]
+	}
+	end := bytes.IndexByte(rest, ' ')
+	if end < 0 {
+		end = len(rest)
+	}
+	v, err := parseFloat(rest[:end])
+	if err != nil {
+		return nil, p.errAt(start, "invalid value "+strconv.Quote(string(rest[:end])))
+	}
+	s.Value = v
+	rest = rest[end:]
+	if err := p.trailer(rest, start); err != nil {
+		return nil, err
+	}
+	if err := p.bound(start); err != nil {
+		return nil, err
+	}
+	return s, nil
+}
+
+// trailer parses the optional timestamp and, in OpenMetrics, exemplar.
+func (p *Parser) trailer(rest []byte, start int) error {
+	s := &p.sample
+	if len(rest) == 0 {
+		return nil
+	}
+	if p.format == FormatText {
+		for len(rest) > 0 && rest[0] == ' ' {
+			rest = rest[1:]
+		}
+		if len(rest) == 0 {
+			return nil
+		}
+		ts, err := strconv.ParseInt(string(rest), 10, 64)
+		if err != nil {
+			return p.errAt(start, "invalid timestamp "+strconv.Quote(string(rest)))
+		}
+		s.Timestamp, s.HasTimestamp = ts, true
+		return nil
+	}
+	rest = rest[1:]
+	if len(rest) > 0 && rest[0] != '#' {
+		end := bytes.IndexByte(rest, ' ')
+		if end < 0 {
+			end = len(rest)
+		}
+		sec, err := parseFloat(rest[:end])
+		if err != nil || math.IsNaN(sec) || math.IsInf(sec, 0) {
+			return p.errAt(start, "invalid timestamp "+strconv.Quote(string(rest[:end])))
+		}
+		s.Timestamp, s.HasTimestamp = int64(math.Round(sec*1000)), true
+		rest = rest[end:]
+		if len(rest) == 0 {
+			return nil
+		}
+		rest = rest[1:]
+	}
+	// An exemplar is validated for shape and then dropped: pdata exemplars
+	// would need a trace context that the exporter cannot expose anyway.
+	if !bytes.HasPrefix(rest, []byte("# {")) {
+		return p.errAt(start, "unexpected text after the value")
+	}
+	saved := len(p.labels)
+	r, err := p.parseLabels(rest[3:], start)
+	p.labels = p.labels[:saved]
+	if err != nil {
+		return err
+	}
+	if len(r) < 2 || r[0] != ' ' {
+		return p.errAt(start, "invalid exemplar")
+	}
+	for _, f := range bytes.Split(r[1:], []byte(" ")) {
+		if _, err := parseFloat(f); err != nil {
+			return p.errAt(start, "invalid exemplar")
+		}
+	}
+	return nil
+}
+
+// bound moves `le`/`quantile` out of the labels for the samples that carry one.
+func (p *Parser) bound(start int) error {
+	s := &p.sample
+	var want string
+	switch {
+	case s.Suffix == SuffixBucket && p.fam.Type == TypeHistogram:
+		// A gauge histogram's `le` stays a label: it is exposed as plain
+		// gauges, as Prometheus stores it.
+		want = "le"
+	case s.Suffix == SuffixNone && p.fam.Type == TypeSummary:
+		want = "quantile"
+	default:
+		return nil
+	}
+	for i, l := range s.Labels {
+		if string(l.Name) != want {
+			continue
+		}
+		v, err := parseFloat(l.Value)
+		if err != nil || math.IsNaN(v) {
+			return p.errAt(start, "invalid "+want+" label value "+strconv.Quote(string(l.Value)))
+		}
+		s.Bound, s.HasBound = v, true
+		s.Labels = append(s.Labels[:i], s.Labels[i+1:]...)
+		return nil
+	}
+	return p.errAt(start, "missing "+want+" label")
+}
+
+// parseLabels reads `name="value",...}` and returns what follows the brace.
+func (p *Parser) parseLabels(b []byte, start int) ([]byte, error) {
+	for {
+		b = p.skipSpaces(b)
+		if len(b) > 0 && b[0] == '}' {
+			return b[1:], nil
+		}
+		n := labelNameLen(b)
+		if n == 0 {
+			return nil, p.errAt(start, "invalid label name")
+		}
+		name := b[:n]
+		b = b[n:]
+		if len(b) < 2 || b[0] != '=' || b[1] != '"' {
+			return nil, p.errAt(start, "expected =\" after label name "+strconv.Quote(string(name)))
+		}
+		b = b[2:]
+		end, escaped := quotedEnd(b)
+		if end < 0 {
+			return nil, p.errAt(start, "unterminated label value")
+		}
+		value := b[:end]
+		if escaped && !validEscapes(value) {
+			return nil, p.errAt(start, "invalid escape in label value")
+		}
+		if !utf8.Valid(value) {
+			return nil, p.errAt(start, "label value is not valid UTF-8")
+		}
+		if err := p.checkLimits(name, value, start); err != nil {
+			return nil, err
+		}
+		for _, l := range p.labels {
+			if bytes.Equal(l.Name, name) {
+				return nil, p.errAt(start, "duplicate label "+strconv.Quote(string(name)))
+			}
+		}
+		p.labels = append(p.labels, Label{Name: name, Value: value})
+		b = p.skipSpaces(b[end+1:])
+		if len(b) == 0 {
+			return nil, p.errAt(start, "unterminated label set")
+		}
+		switch b[0] {
+		case ',':
+			b = b[1:]
+		case '}':
+		default:
+			return nil, p.errAt(start, "expected , or } after label value")
+		}
+	}
+}
+
+// skipSpaces skips the blanks the text format tolerates inside a label set;
+// OpenMetrics allows none.
+func (p *Parser) skipSpaces(b []byte) []byte {
+	if p.format == FormatText {
+		for len(b) > 0 && (b[0] == ' ' || b[0] == '\t') {
+			b = b[1:]
+		}
+	}
+	return b
+}
+
+func (p *Parser) checkLimits(name, value []byte, start int) error {
+	l := &p.limits
+	switch {
+	case l.MaxLabels > 0 && len(p.labels) >= l.MaxLabels:
+		return p.errAt(start, fmt.Sprintf("more than %d labels", l.MaxLabels))
+	case l.MaxLabelNameLen > 0 && len(name) > l.MaxLabelNameLen:
+		return p.errAt(start, fmt.Sprintf("label name longer than %d bytes", l.MaxLabelNameLen))
+	case l.MaxLabelValueLen > 0 && len(value) > l.MaxLabelValueLen:
+		return p.errAt(start, fmt.Sprintf("label %q value longer than %d bytes", name, l.MaxLabelValueLen))
+	}
+	return nil
+}
+
+// quotedEnd returns the index of the closing quote and whether a backslash
+// was seen.
+func quotedEnd(b []byte) (int, bool) {
+	escaped := false
+	for i := 0; i < len(b); i++ {
+		switch b[i] {
+		case '"':
+			return i, escaped
+		case '\\':
+			escaped = true
+			i++
+		}
+	}
+	return -1, escaped
+}
+
+func validEscapes(b []byte) bool {
+	for i := 0; i < len(b); i++ {
+		if b[i] == '\\' {
+			i++
+			if i == len(b) || (b[i] != '\\' && b[i] != '"' && b[i] != 'n') {
+				return false
+			}
+		}
+	}
+	return true
+}
+
+// Unescape returns a label value or HELP text with its escapes resolved.
+func Unescape(b []byte) string {
+	if bytes.IndexByte(b, '\\') < 0 {
+		return string(b)
+	}
+	out := make([]byte, 0, len(b))
+	for i := 0; i < len(b); i++ {
+		c := b[i]
+		if c == '\\' && i+1 < len(b) {
+			i++
+			switch b[i] {
+			case 'n':
+				c = '\n'
+			default:
+				c = b[i]
+			}
+		}
+		out = append(out, c)
+	}
+	return string(out)
+}
+
+func metricNameLen(b []byte) int {
+	for i, c := range b {
+		if c == '_' || c == ':' || 'a' <= c && c <= 'z' || 'A' <= c && c <= 'Z' || i > 0 && '0' <= c && c <= '9' {
+			continue
+		}
+		return i
+	}
+	return len(b)
+}
+
+func labelNameLen(b []byte) int {
+	for i, c := range b {
+		if c == '_' || 'a' <= c && c <= 'z' || 'A' <= c && c <= 'Z' || i > 0 && '0' <= c && c <= '9' {
+			continue
+		}
+		return i
+	}
+	return len(b)
+}
+
+// parseFloat accepts what Prometheus accepts, with a fast path for the
+// plain integers that dominate real bodies.
+func parseFloat(b []byte) (float64, error) {
+	if len(b) > 0 && len(b) < 16 {
+		var n int64
+		i := 0
+		for ; i < len(b) && '0' <= b[i] && b[i] <= '9'; i++ {
+			n = n*10 + int64(b[i]-'0')
+		}
+		if i == len(b) {
+			return float64(n), nil
+		}
+	}
+	if len(b) == 0 || b[0] == '_' || bytes.IndexByte(b, '_') >= 0 {
+		return 0, strconv.ErrSyntax
+	}
+	return strconv.ParseFloat(string(b), 64)
+}
