@@ -1,0 +1,288 @@
+package sglangdynamoreceiver
+
+import (
+	"errors"
+	"fmt"
+	"net"
+	"net/url"
+	"strings"
+	"time"
+
+	"go.opentelemetry.io/collector/config/confighttp"
+	"go.opentelemetry.io/collector/config/configoptional"
+	"go.opentelemetry.io/collector/confmap"
+	"go.opentelemetry.io/collector/scraper/scraperhelper"
+
+	"github.com/sglangdynamo/sglangdynamoreceiver/internal/metadata"
+)
+
+// Role is what kind of process a target is.
+type Role string
+
+const (
+	RoleEngine  Role = "engine"  // SGLang's own /metrics
+	RoleRuntime Role = "runtime" // a Dynamo worker's system port or the frontend
+)
+
+const (
+	prefixSGLang = "sglang:"
+	prefixDynamo = "dynamo_"
+)
+
+// Config is the receiver's configuration.
+type Config struct {
+	scraperhelper.ControllerConfig `mapstructure:",squash"`
+	metadata.MetricsBuilderConfig  `mapstructure:",squash"`
+
+	// Endpoint is a shorthand for `engine: {endpoint: ...}`, and what
+	// receiver_creator fills in. A bare `host:port` means
+	// `http://host:port/metrics`. It is ignored when `engine`, `runtime` or
+	// `workers` is set, so that receiver_creator's automatic value cannot
+	// add a second target beside an explicit one.
+	Endpoint string `mapstructure:"endpoint"`
+
+	// Engine and Runtime are the targets of the implicit first worker.
+	Engine  configoptional.Optional[TargetConfig] `mapstructure:"engine"`
+	Runtime configoptional.Optional[TargetConfig] `mapstructure:"runtime"`
+	// ResourceAttributes are added to the resource of every target.
+	ResourceAttributes map[string]string `mapstructure:"resource_attributes"`
+
+	// Workers lists further workers, each with its own targets and
+	// resource attributes.
+	Workers []WorkerConfig `mapstructure:"workers"`
+
+	Limits LimitsConfig `mapstructure:"limits"`
+
+	_ struct{}
+}
+
+// WorkerConfig is one inference worker: an SGLang engine, a Dynamo runtime,
+// or both.
+type WorkerConfig struct {
+	Engine             configoptional.Optional[TargetConfig] `mapstructure:"engine"`
+	Runtime            configoptional.Optional[TargetConfig] `mapstructure:"runtime"`
+	ResourceAttributes map[string]string                     `mapstructure:"resource_attributes"`
+}
+
+// TargetConfig is one /metrics endpoint.
+type TargetConfig struct {
+	confighttp.ClientConfig `mapstructure:",squash"`
+
+	// Prefixes are the metric name prefixes kept. Empty means the default
+	// for the role: `sglang:` for the engine and `dynamo_` for the runtime
+	// when the worker has both, and both when it has only one. `[""]` keeps
+	// everything.
+	Prefixes []string `mapstructure:"prefixes"`
+
+	// ServiceName overrides `service.name` (default `sglang` for the engine,
+	// `dynamo` for the runtime).
+	ServiceName string `mapstructure:"service_name"`
+
+	// FollowRedirects allows redirects to another host. Redirects on the
+	// same host are always followed (SGLang answers /metrics with a 307
+	// on some versions).
+	FollowRedirects bool `mapstructure:"follow_redirects"`
+}
+
+// LimitsConfig bounds what one target may cost. A target over a limit fails
+// its scrape (`up` is 0) and the error says which limit.
+type LimitsConfig struct {
+	// MaxBodySize is the largest body accepted, counted after
+	// decompression, so a gzip bomb is refused.
+	MaxBodySize int64 `mapstructure:"max_body_size"`
+	// SampleLimit is the most samples kept per scrape (Prometheus's
+	// sample_limit). 0 means no limit.
+	SampleLimit int `mapstructure:"sample_limit"`
+	// LabelLimit, LabelNameLengthLimit and LabelValueLengthLimit bound each
+	// kept sample. 0 means no limit.
+	LabelLimit            int `mapstructure:"label_limit"`
+	LabelNameLengthLimit  int `mapstructure:"label_name_length_limit"`
+	LabelValueLengthLimit int `mapstructure:"label_value_length_limit"`
+	// MaxConcurrentScrapes bounds how many targets are fetched at once.
+	MaxConcurrentScrapes int `mapstructure:"max_concurrent_scrapes"`
+}
+
+func newDefaultTargetConfig() TargetConfig {
+	hc := confighttp.NewDefaultClientConfig()
+	return TargetConfig{ClientConfig: hc}
+}
+
+func newDefaultLimits() LimitsConfig {
+	return LimitsConfig{
+		MaxBodySize:           64 << 20,
+		SampleLimit:           200_000,
+		LabelLimit:            64,
+		LabelNameLengthLimit:  256,
+		LabelValueLengthLimit: 4096,
+		MaxConcurrentScrapes:  16,
+	}
+}
+
+// Unmarshal gives every listed worker's targets the same defaults as the
+// top-level ones; a plain decode would leave list elements zero, which
+// among other things turns HTTP keep-alive off.
+func (w *WorkerConfig) Unmarshal(conf *confmap.Conf) error {
+	if !w.Engine.HasValue() {
+		w.Engine = configoptional.Default(newDefaultTargetConfig())
+	}
+	if !w.Runtime.HasValue() {
+		w.Runtime = configoptional.Default(newDefaultTargetConfig())
+	}
+	return conf.Unmarshal(w)
+}
+
+// target is one resolved endpoint, ready to scrape.
+type target struct {
+	role       Role
+	cfg        TargetConfig
+	url        *url.URL
+	prefixes   []string
+	service    string
+	attributes map[string]string
+}
+
+// targets resolves the configuration into the list of endpoints to scrape.
+func (cfg *Config) targets() ([]target, error) {
+	var out []target
+	first := WorkerConfig{Engine: cfg.Engine, Runtime: cfg.Runtime, ResourceAttributes: cfg.ResourceAttributes}
+	if !first.Engine.HasValue() && !first.Runtime.HasValue() && len(cfg.Workers) == 0 && cfg.Endpoint != "" {
+		tc := newDefaultTargetConfig()
+		tc.Endpoint = cfg.Endpoint
+		first.Engine = configoptional.Some(tc)
+	}
+	workers := append([]WorkerConfig{first}, cfg.Workers...)
+	for i, w := range workers {
+		key := "engine/runtime"
+		if i > 0 {
+			key = fmt.Sprintf("workers[%d]", i-1)
+		}
+		both := w.Engine.HasValue() && w.Runtime.HasValue()
+		for _, rt := range []struct {
+			role Role
+			opt  configoptional.Optional[TargetConfig]
+		}{{RoleEngine, w.Engine}, {RoleRuntime, w.Runtime}} {
+			tc := rt.opt.Get()
+			if tc == nil {
+				continue
+			}
+			t, err := resolveTarget(rt.role, *tc, both, cfg.ResourceAttributes, w.ResourceAttributes, i > 0)
+			if err != nil {
+				return nil, fmt.Errorf("%s.%s: %w", key, rt.role, err)
+			}
+			out = append(out, t)
+		}
+		if i > 0 && !w.Engine.HasValue() && !w.Runtime.HasValue() {
+			return nil, fmt.Errorf("%s: a worker needs `engine` or `runtime`", key)
+		}
+	}
+	return out, nil
+}
+
+func resolveTarget(role Role, tc TargetConfig, both bool, common, own map[string]string, listed bool) (target, error) {
+	u, err := normalizeEndpoint(tc.Endpoint)
+	if err != nil {
+		return target{}, err
+	}
+	t := target{role: role, cfg: tc, url: u, prefixes: tc.Prefixes, service: tc.ServiceName}
+	if len(t.prefixes) == 0 {
+		switch {
+		case !both:
+			t.prefixes = []string{prefixSGLang, prefixDynamo}
+		case role == RoleEngine:
+			t.prefixes = []string{prefixSGLang}
+		default:
+			t.prefixes = []string{prefixDynamo}
+		}
+	}
+	if t.service == "" {
+		t.service = "sglang"
+		if role == RoleRuntime {
+			t.service = "dynamo"
+		}
+	}
+	t.attributes = map[string]string{}
+	if listed {
+		for k, v := range common {
+			t.attributes[k] = v
+		}
+	}
+	for k, v := range own {
+		t.attributes[k] = v
+	}
+	return t, nil
+}
+
+// normalizeEndpoint turns a bare `host:port` (as receiver_creator gives it)
+// into `http://host:port/metrics`, and adds `/metrics` to a URL without a
+// path.
+func normalizeEndpoint(ep string) (*url.URL, error) {
+	if ep == "" {
+		return nil, errors.New("`endpoint` is empty: set it to the target's /metrics URL, e.g. http://localhost:30000/metrics")
+	}
+	if !strings.Contains(ep, "://") {
+		ep = "http://" + ep
+	}
+	u, err := url.Parse(ep)
+	if err != nil {
+		return nil, fmt.Errorf("`endpoint` %q is not a URL: %w", ep, err)
+	}
+	if u.Scheme != "http" && u.Scheme != "https" {
+		return nil, fmt.Errorf("`endpoint` %q: scheme must be http or https", u.Redacted())
+	}
+	if u.Host == "" {
+		return nil, fmt.Errorf("`endpoint` %q has no host", u.Redacted())
+	}
+	if _, _, err := net.SplitHostPort(u.Host); err != nil {
+		port := "80"
+		if u.Scheme == "https" {
+			port = "443"
+		}
+		u.Host = net.JoinHostPort(u.Hostname(), port)
+	}
+	if u.Path == "" || u.Path == "/" {
+		u.Path = "/metrics"
+	}
+	return u, nil
+}
+
+// Validate checks the configuration. Each error names the key and the fix.
+func (cfg *Config) Validate() error {
+	ts, err := cfg.targets()
+	if err != nil {
+		return err
+	}
+	if len(ts) == 0 {
+		return errors.New("no target configured: set `engine.endpoint` (SGLang, e.g. http://localhost:30000/metrics), `runtime.endpoint` (a Dynamo worker or frontend) or `workers`")
+	}
+	seen := map[string]bool{}
+	for _, t := range ts {
+		k := t.url.String()
+		if seen[k] {
+			return fmt.Errorf("endpoint %s is configured twice: its series would be counted twice", t.url.Redacted())
+		}
+		seen[k] = true
+	}
+	l := cfg.Limits
+	switch {
+	case l.MaxBodySize <= 0:
+		return errors.New("`limits.max_body_size` must be positive (bytes, after decompression)")
+	case l.SampleLimit < 0, l.LabelLimit < 0, l.LabelNameLengthLimit < 0, l.LabelValueLengthLimit < 0:
+		return errors.New("`limits`: label and sample limits must be 0 (no limit) or positive")
+	case l.MaxConcurrentScrapes <= 0:
+		return errors.New("`limits.max_concurrent_scrapes` must be at least 1")
+	}
+	if cfg.Timeout > cfg.CollectionInterval {
+		return fmt.Errorf("`timeout` (%s) must not exceed `collection_interval` (%s)", cfg.Timeout, cfg.CollectionInterval)
+	}
+	return nil
+}
+
+// scrapeTimeout is the deadline of one target's scrape: `timeout`, or the
+// collection interval when it is 0, so a hung target cannot delay the next
+// round.
+func (cfg *Config) scrapeTimeout() time.Duration {
+	if cfg.Timeout > 0 {
+		return cfg.Timeout
+	}
+	return cfg.CollectionInterval
+}

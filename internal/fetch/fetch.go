@@ -1,0 +1,136 @@
+// Package fetch GETs one /metrics body: content negotiation, gzip with a
+// bound on the decompressed size, and errors that say what went wrong
+// without repeating credentials.
+package fetch
+
+import (
+	"bytes"
+	"compress/gzip"
+	"context"
+	"errors"
+	"fmt"
+	"io"
+	"mime"
+	"net/http"
+	"net/url"
+	"strings"
+
+	"github.com/sglangdynamo/sglangdynamoreceiver/internal/promtext"
+)
+
+// Accept prefers the text format, whose names SGLang never escapes; it
+// takes OpenMetrics when that is all a server offers.
+const Accept = "text/plain;version=0.0.4;q=1,application/openmetrics-text;version=1.0.0;q=0.5,*/*;q=0.1"
+
+// ErrTooLarge is returned for a body over the size limit.
+var ErrTooLarge = errors.New("body exceeds limits.max_body_size")
+
+// Fetcher fetches one URL repeatedly, reusing its buffers.
+type Fetcher struct {
+	client  *http.Client
+	url     string
+	maxBody int64
+
+	buf  bytes.Buffer
+	gz   *gzip.Reader
+	last int
+}
+
+// New returns a Fetcher for url with client.
+func New(client *http.Client, u *url.URL, maxBody int64) *Fetcher {
+	return &Fetcher{client: client, url: u.String(), maxBody: maxBody}
+}
+
+// Fetch returns the body and its format. The body is valid until the next
+// call.
+func (f *Fetcher) Fetch(ctx context.Context) ([]byte, promtext.Format, error) {
+	req, err := http.NewRequestWithContext(ctx, http.MethodGet, f.url, http.NoBody)
+	if err != nil {
+		return nil, 0, err
+	}
+	req.Header.Set("Accept", Accept)
+	// Set explicitly so that net/http does not decompress on its own: the
+	// size bound must apply to what comes out of gzip.
+	req.Header.Set("Accept-Encoding", "gzip")
+	req.Header.Set("User-Agent", "sglangdynamoreceiver")
+	resp, err := f.client.Do(req)
+	if err != nil {
+		return nil, 0, cleanURLError(err)
+	}
+	defer resp.Body.Close()
+	if resp.StatusCode != http.StatusOK {
+		snippet, _ := io.ReadAll(io.LimitReader(resp.Body, 256))
+		return nil, 0, fmt.Errorf("HTTP status %s%s", resp.Status, quoteSnippet(snippet))
+	}
+	format, err := formatOf(resp.Header.Get("Content-Type"))
+	if err != nil {
+		return nil, 0, err
+	}
+	body := io.Reader(resp.Body)
+	switch enc := strings.ToLower(resp.Header.Get("Content-Encoding")); enc {
+	case "", "identity":
+	case "gzip":
+		if f.gz == nil {
+			f.gz, err = gzip.NewReader(resp.Body)
+		} else {
+			err = f.gz.Reset(resp.Body)
+		}
+		if err != nil {
+			return nil, 0, fmt.Errorf("reading gzip body: %w", err)
+		}
+		body = f.gz
+	default:
+		return nil, 0, fmt.Errorf("unsupported Content-Encoding %q", enc)
+	}
+	f.buf.Reset()
+	if f.last > f.buf.Cap() {
+		f.buf.Grow(f.last)
+	}
+	n, err := f.buf.ReadFrom(io.LimitReader(body, f.maxBody+1))
+	if err != nil {
+		return nil, 0, fmt.Errorf("reading body after %d bytes: %w", n, cleanURLError(err))
+	}
+	if n > f.maxBody {
+		return nil, 0, fmt.Errorf("%w (%d bytes)", ErrTooLarge, f.maxBody)
+	}
+	f.last = int(n)
+	return f.buf.Bytes(), format, nil
+}
+
+// formatOf maps a Content-Type to a format. A missing type is read as text,
+// as Prometheus does; anything else that is not a metrics format is an
+// error rather than a guess.
+func formatOf(ct string) (promtext.Format, error) {
+	if ct == "" {
+		return promtext.FormatText, nil
+	}
+	mt, _, err := mime.ParseMediaType(ct)
+	if err != nil {
+		return 0, fmt.Errorf("invalid Content-Type %q", ct)
+	}
+	switch mt {
+	case "text/plain":
+		return promtext.FormatText, nil
+	case "application/openmetrics-text":
+		return promtext.FormatOpenMetrics, nil
+	}
+	return 0, fmt.Errorf("unsupported Content-Type %q: expected text/plain or application/openmetrics-text", ct)
+}
+
+func quoteSnippet(b []byte) string {
+	b = bytes.TrimSpace(b)
+	if len(b) == 0 {
+		return ""
+	}
+	return fmt.Sprintf(": %q", b)
+}
+
+// cleanURLError drops the *url.Error wrapper, whose text repeats the URL and
+// with it any credentials; the caller names the endpoint, redacted.
+func cleanURLError(err error) error {
+	var ue *url.Error
+	if errors.As(err, &ue) {
+		return ue.Err
+	}
+	return err
+}
