@@ -76,13 +76,21 @@ func (sr *series) timestamp(now pcommon.Timestamp) pcommon.Timestamp {
 func (sr *series) startTime(ts pcommon.Timestamp, cur float64) pcommon.Timestamp {
 	switch {
 	case sr.has&hasCreated != 0 && sr.created > 0 && sr.created < math.MaxInt64/1e9:
-		sr.start = pcommon.Timestamp(math.Round(sr.created * 1e9))
+		sr.start = secondsToTimestamp(sr.created)
 	case !sr.emitted || cur < sr.last:
 		sr.start = ts
 	}
 	sr.last = cur
 	sr.emitted = true
 	return sr.start
+}
+
+// secondsToTimestamp converts whole and fractional seconds separately: a
+// single multiplication by 1e9 would lose the sub-microsecond digits of a
+// present-day epoch in float64.
+func secondsToTimestamp(sec float64) pcommon.Timestamp {
+	whole := math.Floor(sec)
+	return pcommon.Timestamp(int64(whole)*1e9 + int64(math.Round((sec-whole)*1e9)))
 }
 
 func (t *Target) numberPoints(m *metric, dps pmetric.NumberDataPointSlice, n int, now pcommon.Timestamp) {

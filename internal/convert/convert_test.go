@@ -1,0 +1,160 @@
+package convert
+
+import (
+	"bytes"
+	"os"
+	"path/filepath"
+	"strings"
+	"testing"
+
+	"go.opentelemetry.io/collector/pdata/pcommon"
+	"go.opentelemetry.io/collector/pdata/pmetric"
+
+	"github.com/sglangdynamo/sglangdynamoreceiver/internal/promtext"
+)
+
+func keepOurs(name []byte) bool {
+	return bytes.HasPrefix(name, []byte("sglang:")) || bytes.HasPrefix(name, []byte("dynamo_"))
+}
+
+func convert(t testing.TB, tg *Target, body string, f promtext.Format, now pcommon.Timestamp) (pmetric.MetricSlice, error) {
+	ms := pmetric.NewMetricSlice()
+	_, err := tg.Convert([]byte(body), f, now, ms)
+	return ms, err
+}
+
+// TestInvalidHistogramsAndSummaries: what the specifications call invalid
+// fails the body, naming the metric and series.
+func TestInvalidHistogramsAndSummaries(t *testing.T) {
+	for _, tc := range []struct{ name, body, reason string }{
+		{"no +Inf", "# TYPE sglang:h histogram\nsglang:h_bucket{le=\"1\"} 1\nsglang:h_count 1\n", "without a +Inf bucket"},
+		{"only sum and count", "# TYPE sglang:h histogram\nsglang:h_sum 1\nsglang:h_count 1\n", "without a +Inf bucket"},
+		{"decreasing", "# TYPE sglang:h histogram\nsglang:h_bucket{le=\"1\"} 3\nsglang:h_bucket{le=\"+Inf\"} 2\n", "less than the bucket below"},
+		{"NaN bucket", "# TYPE sglang:h histogram\nsglang:h_bucket{le=\"1\"} NaN\nsglang:h_bucket{le=\"+Inf\"} 2\n", "not a number"},
+		{"count mismatch", "# TYPE sglang:h histogram\nsglang:h_bucket{le=\"+Inf\"} 2\nsglang:h_count 3\n", "_count 3 differs from the +Inf bucket 2"},
+		{"summary without count", "# TYPE sglang:s summary\nsglang:s{quantile=\"0.5\",m=\"x\"} 1\nsglang:s_sum 2\n", "summary without _count"},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			tg := NewTarget(Options{Keep: keepOurs})
+			ms, err := convert(t, tg, tc.body, promtext.FormatText, 1)
+			if err == nil || !strings.Contains(err.Error(), tc.reason) {
+				t.Fatalf("got %v, want %q", err, tc.reason)
+			}
+			if ms.Len() != 0 {
+				t.Fatalf("a failed first body must emit nothing, got %d metrics", ms.Len())
+			}
+		})
+	}
+}
+
+func TestHistogramWithoutCountTakesInfBucket(t *testing.T) {
+	tg := NewTarget(Options{Keep: keepOurs})
+	ms, err := convert(t, tg, "# TYPE sglang:h histogram\nsglang:h_bucket{le=\"1\"} 1\nsglang:h_bucket{le=\"+Inf\"} 4\n", promtext.FormatText, 1)
+	if err != nil {
+		t.Fatal(err)
+	}
+	dp := ms.At(0).Histogram().DataPoints().At(0)
+	if dp.Count() != 4 || dp.HasSum() || dp.BucketCounts().Len() != 2 || dp.BucketCounts().At(1) != 3 {
+		t.Fatalf("count %d hasSum %v buckets %v", dp.Count(), dp.HasSum(), dp.BucketCounts().AsRaw())
+	}
+}
+
+// TestTextCreatedGauge: prometheus_client's text format prints _created as
+// a gauge family after its counter; it dates the counter instead.
+func TestTextCreatedGauge(t *testing.T) {
+	tg := NewTarget(Options{Keep: keepOurs})
+	body := "# TYPE dynamo_c_total counter\ndynamo_c_total{m=\"a\"} 3\n# TYPE dynamo_c_created gauge\ndynamo_c_created{m=\"a\"} 1764000000.5\n"
+	ms, err := convert(t, tg, body, promtext.FormatText, 1)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if ms.Len() != 1 || ms.At(0).Name() != "dynamo_c_total" {
+		t.Fatalf("want only dynamo_c_total, got %d metrics", ms.Len())
+	}
+	if got := ms.At(0).Sum().DataPoints().At(0).StartTimestamp(); got != 1764000000500000000 {
+		t.Fatalf("start %d", got)
+	}
+}
+
+// TestTypeChangeReplacesSeries: a family whose TYPE changes between bodies
+// is a new metric; the old one is marked stale.
+func TestTypeChangeReplacesSeries(t *testing.T) {
+	tg := NewTarget(Options{Keep: keepOurs})
+	if _, err := convert(t, tg, "# TYPE dynamo_x counter\ndynamo_x 1\n", promtext.FormatText, 1); err != nil {
+		t.Fatal(err)
+	}
+	ms, err := convert(t, tg, "# TYPE dynamo_x gauge\ndynamo_x 1\n", promtext.FormatText, 2)
+	if err != nil {
+		t.Fatal(err)
+	}
+	var gauge, staleSum bool
+	for i := 0; i < ms.Len(); i++ {
+		switch m := ms.At(i); m.Type() {
+		case pmetric.MetricTypeGauge:
+			gauge = true
+		case pmetric.MetricTypeSum:
+			staleSum = m.Sum().DataPoints().At(0).Flags().NoRecordedValue()
+		}
+	}
+	if !gauge || !staleSum || tg.LiveSeries() != 1 {
+		t.Fatalf("gauge %v staleSum %v live %d", gauge, staleSum, tg.LiveSeries())
+	}
+}
+
+// FuzzConvert feeds arbitrary bodies through parse and conversion twice
+// (so that state carried between bodies is exercised) and checks the
+// invariants of what is emitted.
+func FuzzConvert(f *testing.F) {
+	seeds, _ := filepath.Glob("../../testdata/golden/*/input")
+	for _, s := range seeds {
+		if b, err := os.ReadFile(s); err == nil {
+			f.Add(b, b[:len(b)/2], false)
+		}
+	}
+	f.Fuzz(func(t *testing.T, first, second []byte, om bool) {
+		format := promtext.FormatText
+		if om {
+			format = promtext.FormatOpenMetrics
+		}
+		tg := NewTarget(Options{Keep: keepOurs, Limits: promtext.Limits{MaxSamples: 10000}})
+		for i, body := range [][]byte{first, second, first} {
+			ms := pmetric.NewMetricSlice()
+			if _, err := tg.Convert(body, format, pcommon.Timestamp(i+1), ms); err != nil {
+				if tg.LiveSeries() != 0 {
+					t.Fatal("a failed body must leave no state")
+				}
+				continue
+			}
+			checkInvariants(t, ms)
+		}
+	})
+}
+
+func checkInvariants(t *testing.T, ms pmetric.MetricSlice) {
+	for i := 0; i < ms.Len(); i++ {
+		m := ms.At(i)
+		if !keepOurs([]byte(m.Name())) {
+			t.Fatalf("metric %q outside the kept namespaces", m.Name())
+		}
+		if m.Type() != pmetric.MetricTypeHistogram {
+			continue
+		}
+		dps := m.Histogram().DataPoints()
+		for j := 0; j < dps.Len(); j++ {
+			dp := dps.At(j)
+			if dp.Flags().NoRecordedValue() {
+				continue
+			}
+			if dp.BucketCounts().Len() != dp.ExplicitBounds().Len()+1 {
+				t.Fatalf("%s: %d counts for %d bounds", m.Name(), dp.BucketCounts().Len(), dp.ExplicitBounds().Len())
+			}
+			var total uint64
+			for _, c := range dp.BucketCounts().AsRaw() {
+				total += c
+			}
+			if total != dp.Count() {
+				t.Fatalf("%s: buckets sum to %d, count %d", m.Name(), total, dp.Count())
+			}
+		}
+	}
+}

@@ -1,0 +1,261 @@
+package promtext
+
+import (
+	"bytes"
+	"errors"
+	"math"
+	"os"
+	"path/filepath"
+	"strings"
+	"testing"
+)
+
+type parsed struct {
+	family string
+	typ    Type
+	suffix Suffix
+	labels string
+	bound  float64
+	value  float64
+	ts     int64
+}
+
+func parseAll(t testing.TB, body string, f Format, keep KeepFunc, limits Limits) ([]parsed, Stats, error) {
+	var p Parser
+	p.Reset([]byte(body), f, keep, limits)
+	var out []parsed
+	for {
+		s, err := p.Next()
+		if errors.Is(err, Done) {
+			return out, p.Stats(), nil
+		}
+		if err != nil {
+			return out, p.Stats(), err
+		}
+		var ls []string
+		for _, l := range s.Labels {
+			ls = append(ls, string(l.Name)+"="+Unescape(l.Value))
+		}
+		fam := p.Family()
+		out = append(out, parsed{string(fam.Name), fam.Type, s.Suffix, strings.Join(ls, ","), s.Bound, s.Value, s.Timestamp})
+	}
+}
+
+func keepSGLang(name []byte) bool { return bytes.HasPrefix(name, []byte("sglang:")) }
+
+func TestParseText(t *testing.T) {
+	body := `# HELP sglang:e2e Latency.
+# TYPE sglang:e2e histogram
+sglang:e2e_sum{engine_type="unified",model_name="m"} 1.5
+sglang:e2e_bucket{engine_type="unified",le="0.1",model_name="m"} 1.0
+sglang:e2e_bucket{engine_type="unified",le="+Inf",model_name="m"} 2.0
+sglang:e2e_count{engine_type="unified",model_name="m"} 2.0
+# TYPE python_gc_objects_collected_total counter
+python_gc_objects_collected_total{generation="0"} this is never tokenised
+# TYPE sglang:lat summary
+sglang:lat{quantile="0.5"} 3 1764000000000
+sglang:lat_count 4
+
+sglang:free{a="x\"y\\z\n"} NaN
+`
+	got, stats, err := parseAll(t, body, FormatText, keepSGLang, Limits{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	want := []parsed{
+		{"sglang:e2e", TypeHistogram, SuffixSum, "engine_type=unified,model_name=m", 0, 1.5, 0},
+		{"sglang:e2e", TypeHistogram, SuffixBucket, "engine_type=unified,model_name=m", 0.1, 1, 0},
+		{"sglang:e2e", TypeHistogram, SuffixBucket, "engine_type=unified,model_name=m", math.Inf(1), 2, 0},
+		{"sglang:e2e", TypeHistogram, SuffixCount, "engine_type=unified,model_name=m", 0, 2, 0},
+		{"sglang:lat", TypeSummary, SuffixNone, "", 0.5, 3, 1764000000000},
+		{"sglang:lat", TypeSummary, SuffixCount, "", 0, 4, 0},
+	}
+	if len(got) != len(want)+1 {
+		t.Fatalf("got %d samples, want %d: %+v", len(got), len(want)+1, got)
+	}
+	for i, w := range want {
+		if got[i] != w {
+			t.Errorf("sample %d: got %+v, want %+v", i, got[i], w)
+		}
+	}
+	last := got[len(got)-1]
+	if last.family != "sglang:free" || last.typ != TypeUnknown || last.labels != "a=x\"y\\z\n" || !math.IsNaN(last.value) {
+		t.Errorf("untyped sample: %+v", last)
+	}
+	if stats.Samples != 8 || stats.KeptSamples != 7 {
+		t.Errorf("stats %+v, want 8 samples, 7 kept", stats)
+	}
+}
+
+func TestParseOpenMetrics(t *testing.T) {
+	body := `# TYPE sglang:req counter
+# UNIT sglang:req requests
+sglang:req_total 5 1764000000.5 # {trace_id="a"} 1.0 1764000000.0
+sglang:req_created 1764000000.0
+# TYPE sglang:tok gauge
+sglang_tok 3
+# EOF
+`
+	got, _, err := parseAll(t, body, FormatOpenMetrics, keepSGLang, Limits{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(got) != 3 {
+		t.Fatalf("got %+v", got)
+	}
+	if got[0].suffix != SuffixTotal || got[0].ts != 1764000000500 || got[1].suffix != SuffixCreated {
+		t.Errorf("counter samples: %+v", got[:2])
+	}
+	if got[2].family != "sglang:tok" || got[2].value != 3 {
+		t.Errorf("escaped sample not restored to its declared family: %+v", got[2])
+	}
+}
+
+// TestMalformed covers each kind of invalid line: every one fails the
+// body with its line number and a reason.
+func TestMalformed(t *testing.T) {
+	head := "# TYPE sglang:g gauge\nsglang:g 1\n"
+	for _, tc := range []struct {
+		name, body, reason string
+		format             Format
+	}{
+		{"bad metric name", "1sglang 1\n", "invalid metric name", FormatText},
+		{"quoted name", "{\"sglang.x\"} 1\n", "quoted UTF-8 metric names", FormatText},
+		{"binary garbage", "\x00\x01\xff\xfe\n", "invalid metric name", FormatText},
+		{"missing value", "sglang:g\n", "expected a space before the value", FormatText},
+		{"bad value", "sglang:g one\n", "invalid value", FormatText},
+		{"bad timestamp", "sglang:g 1 soon\n", "invalid timestamp", FormatText},
+		{"unterminated value", "sglang:g{a=\"b} 1\n", "unterminated", FormatText},
+		{"bad label name", "sglang:g{1a=\"b\"} 1\n", "invalid label name", FormatText},
+		{"unquoted value", "sglang:g{a=b} 1\n", "expected =\"", FormatText},
+		{"duplicate label", "sglang:g{a=\"1\",a=\"2\"} 1\n", "duplicate label", FormatText},
+		{"bad escape", "sglang:g{a=\"\\q\"} 1\n", "invalid escape", FormatText},
+		{"invalid utf8 label", "sglang:g{a=\"\xff\xfe\"} 1\n", "not valid UTF-8", FormatText},
+		{"missing comma", "sglang:g{a=\"1\" b=\"2\"} 1\n", "expected , or }", FormatText},
+		{"unknown type", "# TYPE sglang:g weird\n", "unknown metric type", FormatText},
+		{"bad type name", "# TYPE 9x gauge\n", "invalid metric name in # TYPE", FormatText},
+		{"bad help utf8", "# HELP sglang:g \xff\n", "HELP text is not valid UTF-8", FormatText},
+		{"bucket without le", "# TYPE sglang:h histogram\nsglang:h_bucket{a=\"b\"} 1\n", "missing le label", FormatText},
+		{"bad le", "# TYPE sglang:h histogram\nsglang:h_bucket{le=\"x\"} 1\n", "invalid le label value", FormatText},
+		{"NaN le", "# TYPE sglang:h histogram\nsglang:h_bucket{le=\"NaN\"} 1\n", "invalid le label value", FormatText},
+		{"quantile missing", "# TYPE sglang:s summary\nsglang:s{a=\"b\"} 1\n", "missing quantile label", FormatText},
+		{"no final newline", "sglang:g 1", "does not end with a newline", FormatText},
+		{"om without eof", "sglang:g 1\n", "does not end with # EOF", FormatOpenMetrics},
+		{"om after eof", "# EOF\nsglang:g 1\n", "content after # EOF", FormatOpenMetrics},
+		{"om empty line", "sglang:g 1\n\n# EOF\n", "empty line", FormatOpenMetrics},
+		{"om untyped keyword", "# TYPE sglang:g untyped\n# EOF\n", "unknown metric type", FormatOpenMetrics},
+		{"om foreign suffix", "# TYPE sglang:c counter\nsglang:c_foo 1\n# EOF\n", "does not fit its counter family", FormatOpenMetrics},
+		{"om bad exemplar", "# TYPE sglang:c counter\nsglang:c_total 1 # {a=\"b\"} x\n# EOF\n", "invalid exemplar", FormatOpenMetrics},
+		{"om text after value", "# TYPE sglang:c counter\nsglang:c_total 1 # trace\n# EOF\n", "unexpected text after the value", FormatOpenMetrics},
+		{"om free comment", "# just a comment\n# EOF\n", "invalid comment", FormatOpenMetrics},
+		{"om two spaces", "sglang:g  1\n# EOF\n", "invalid value", FormatOpenMetrics},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			body := tc.body
+			if tc.format == FormatText && !strings.HasPrefix(body, "# TYPE") {
+				body = head + body
+			}
+			_, _, err := parseAll(t, body, tc.format, nil, Limits{})
+			var pe *Error
+			if !errors.As(err, &pe) {
+				t.Fatalf("got %v, want a parse error", err)
+			}
+			if !strings.Contains(pe.Reason, tc.reason) {
+				t.Errorf("reason %q, want it to contain %q", pe.Reason, tc.reason)
+			}
+			if pe.Line == 0 || !strings.Contains(pe.Error(), "line ") {
+				t.Errorf("error %q does not name the line", pe)
+			}
+		})
+	}
+}
+
+func TestLimits(t *testing.T) {
+	for _, tc := range []struct {
+		name   string
+		limits Limits
+		reason string
+	}{
+		{"labels", Limits{MaxLabels: 1}, "more than 1 labels"},
+		{"name length", Limits{MaxLabelNameLen: 3}, "label name longer than 3 bytes"},
+		{"value length", Limits{MaxLabelValueLen: 4}, "value longer than 4 bytes"},
+		{"samples", Limits{MaxSamples: 1}, "sample limit exceeded"},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			body := "sglang:a{abcd=\"12345\",b=\"1\"} 1\nsglang:b 2\n"
+			_, _, err := parseAll(t, body, FormatText, nil, tc.limits)
+			if err == nil || !strings.Contains(err.Error(), tc.reason) {
+				t.Fatalf("got %v, want %q", err, tc.reason)
+			}
+		})
+	}
+	// A dropped family's lines are not held to the limits: they cost
+	// nothing and carry nothing.
+	if _, _, err := parseAll(t, "python_x{a=\"123456789\"} 1\n", FormatText, keepSGLang, Limits{MaxLabelValueLen: 2}); err != nil {
+		t.Fatal(err)
+	}
+}
+
+// TestDroppedLinesAreNotTokenised pins the cheap path: a dropped family's
+// sample lines are skipped whole, so content the parser would reject in a
+// kept family does not fail the body.
+func TestDroppedLinesAreNotTokenised(t *testing.T) {
+	body := "# TYPE python_gc counter\npython_gc{generation=\"0\" 12 garbage\nsglang:g 1\n"
+	got, stats, err := parseAll(t, body, FormatText, keepSGLang, Limits{})
+	if err != nil || len(got) != 1 || stats.Samples != 2 {
+		t.Fatalf("got %+v %+v %v", got, stats, err)
+	}
+}
+
+func TestRepeatedDeclarationStartsNewFamilyBlock(t *testing.T) {
+	body := "# HELP sglang:g G.\n# TYPE sglang:g gauge\nsglang:g 1\n# HELP sglang:g G.\n# TYPE sglang:g gauge\nsglang:g 2\n"
+	var p Parser
+	p.Reset([]byte(body), FormatText, nil, Limits{})
+	var seqs []uint64
+	for {
+		_, err := p.Next()
+		if err != nil {
+			break
+		}
+		seqs = append(seqs, p.Family().Seq)
+	}
+	if len(seqs) != 2 || seqs[0] == seqs[1] {
+		t.Fatalf("want two family blocks, got seqs %v", seqs)
+	}
+}
+
+// FuzzParse checks that no input panics or hangs the parser, and that an
+// accepted body yields only samples of kept families.
+func FuzzParse(f *testing.F) {
+	seeds, _ := filepath.Glob("../../testdata/golden/*/input")
+	for _, s := range seeds {
+		if b, err := os.ReadFile(s); err == nil {
+			f.Add(b, false)
+			f.Add(b, true)
+		}
+	}
+	f.Add([]byte("sglang:x{a=\"\\\"\"} 1 2\n"), false)
+	f.Fuzz(func(t *testing.T, body []byte, om bool) {
+		format := FormatText
+		if om {
+			format = FormatOpenMetrics
+		}
+		var p Parser
+		p.Reset(body, format, keepSGLang, Limits{MaxLabels: 64})
+		for n := 0; ; n++ {
+			s, err := p.Next()
+			if err != nil {
+				return
+			}
+			if n > len(body) {
+				t.Fatal("more samples than bytes")
+			}
+			if !keepSGLang(p.Family().Name) {
+				t.Fatalf("sample of dropped family %q", p.Family().Name)
+			}
+			if len(s.Labels) > 64 {
+				t.Fatal("label limit not enforced")
+			}
+		}
+	})
+}
