@@ -1,0 +1,109 @@
+package sglangdynamoreceiver
+
+import (
+	"path/filepath"
+	"testing"
+	"time"
+
+	"github.com/stretchr/testify/assert"
+	"github.com/stretchr/testify/require"
+	"go.opentelemetry.io/collector/component"
+	"go.opentelemetry.io/collector/confmap/confmaptest"
+	"go.opentelemetry.io/collector/confmap"
+
+	"github.com/sglangdynamo/sglangdynamoreceiver/internal/metadata"
+)
+
+func loadConfig(t *testing.T, name string) *Config {
+	cm, err := confmaptest.LoadConf(filepath.Join("testdata", "config.yaml"))
+	require.NoError(t, err)
+	sub, err := cm.Sub(component.NewIDWithName(metadata.Type, name).String())
+	require.NoError(t, err)
+	cfg := createDefaultConfig().(*Config)
+	require.NoError(t, sub.Unmarshal(cfg))
+	return cfg
+}
+
+func TestConfigDefaults(t *testing.T) {
+	cfg := loadConfig(t, "defaults")
+	require.NoError(t, confmap.Validate(cfg))
+	ts, err := cfg.targets()
+	require.NoError(t, err)
+	require.Len(t, ts, 1)
+	assert.Equal(t, []string{"sglang:", "dynamo_"}, ts[0].prefixes, "a lone target keeps both namespaces")
+	assert.Equal(t, "sglang", ts[0].service)
+	assert.Equal(t, 10*time.Second, cfg.CollectionInterval)
+	assert.Equal(t, 10*time.Second, cfg.scrapeTimeout(), "no timeout means the collection interval")
+	assert.True(t, ts[0].cfg.Keepalive.HasValue(), "keep-alive stays on")
+	assert.Equal(t, newDefaultLimits(), cfg.Limits)
+}
+
+func TestConfigBareEndpoint(t *testing.T) {
+	ts, err := loadConfig(t, "bare_endpoint").targets()
+	require.NoError(t, err)
+	require.Len(t, ts, 1)
+	assert.Equal(t, "http://10.0.0.5:30000/metrics", ts[0].url.String())
+
+	// receiver_creator fills `endpoint` even when the user set a target:
+	// it must not add a second one.
+	ts, err = loadConfig(t, "bare_endpoint_ignored").targets()
+	require.NoError(t, err)
+	require.Len(t, ts, 1)
+	assert.Equal(t, RoleRuntime, ts[0].role)
+	assert.Equal(t, "dynamo", ts[0].service)
+}
+
+func TestConfigFull(t *testing.T) {
+	cfg := loadConfig(t, "full")
+	require.NoError(t, confmap.Validate(cfg))
+	assert.Equal(t, 15*time.Second, cfg.CollectionInterval)
+	assert.Equal(t, 5*time.Second, cfg.scrapeTimeout())
+	assert.False(t, cfg.Metrics.ScrapeDurationSeconds.Enabled)
+	assert.Equal(t, 50000, cfg.Limits.SampleLimit)
+	assert.Equal(t, int64(1<<20), cfg.Limits.MaxBodySize)
+	assert.Equal(t, 16, cfg.Limits.MaxConcurrentScrapes, "unset limits keep their defaults")
+
+	ts, err := cfg.targets()
+	require.NoError(t, err)
+	require.Len(t, ts, 5)
+	type summary struct {
+		role     Role
+		url      string
+		prefixes []string
+		service  string
+		attrs    map[string]string
+	}
+	var got []summary
+	for _, tg := range ts {
+		got = append(got, summary{tg.role, tg.url.String(), tg.prefixes, tg.service, tg.attributes})
+		assert.True(t, tg.cfg.Keepalive.HasValue(), "%s: listed targets get the same defaults", tg.url)
+	}
+	env := map[string]string{"deployment.environment.name": "prod"}
+	assert.Equal(t, []summary{
+		{RoleEngine, "http://sglang-0:30000/metrics", []string{"sglang:"}, "sglang", env},
+		{RoleRuntime, "https://sglang-0:9090/metrics", []string{"dynamo_", "sglang:"}, "dynamo-worker", env},
+		{RoleEngine, "http://sglang-1:30000/metrics", []string{"sglang:"}, "sglang", map[string]string{"deployment.environment.name": "prod", "worker": "w1"}},
+		{RoleRuntime, "http://sglang-1:9090/metrics", []string{"dynamo_"}, "dynamo", map[string]string{"deployment.environment.name": "prod", "worker": "w1"}},
+		{RoleRuntime, "http://dynamo-frontend:8000/metrics", []string{"sglang:", "dynamo_"}, "dynamo", env},
+	}, got)
+	assert.Equal(t, 3*time.Second, ts[0].cfg.Timeout)
+	v, _ := ts[0].cfg.Headers.Get("Authorization")
+	assert.Equal(t, "s3cret", string(v)[len("Bearer "):])
+}
+
+func TestConfigErrors(t *testing.T) {
+	for name, want := range map[string]string{
+		"no_target":             "no target configured: set `engine.endpoint`",
+		"empty_worker":          "workers[0]: a worker needs `engine` or `runtime`",
+		"duplicate":             "endpoint http://localhost:30000/metrics is configured twice",
+		"bad_scheme":            "engine/runtime.engine: `endpoint` \"ftp://localhost:30000/metrics\": scheme must be http or https",
+		"timeout_over_interval": "`timeout` (10s) must not exceed `collection_interval` (5s)",
+		"bad_limits":            "`limits.max_concurrent_scrapes` must be at least 1",
+	} {
+		t.Run(name, func(t *testing.T) {
+			err := confmap.Validate(loadConfig(t, name))
+			require.Error(t, err)
+			assert.Contains(t, err.Error(), want)
+		})
+	}
+}
