@@ -42,6 +42,22 @@ func createMetrics(_ context.Context, set receiver.Settings, cfg component.Confi
 	if err != nil {
 		return nil, err
 	}
-	return scraperhelper.NewMetricsController(&c.ControllerConfig, set, next,
+	ctrl, err := scraperhelper.NewMetricsController(&c.ControllerConfig, set, next,
 		scraperhelper.AddMetricsScraper(metadata.Type, sc))
+	if err != nil {
+		return nil, err
+	}
+	return cancelFirst{Metrics: ctrl, cancel: s.cancel}, nil
+}
+
+// cancelFirst cancels in-flight scrapes before the controller's Shutdown,
+// which would otherwise wait for a hung target until the scrape timeout.
+type cancelFirst struct {
+	receiver.Metrics
+	cancel context.CancelFunc
+}
+
+func (r cancelFirst) Shutdown(ctx context.Context) error {
+	r.cancel()
+	return r.Metrics.Shutdown(ctx)
 }

@@ -30,8 +30,9 @@ type sdScraper struct {
 	targets []*targetScraper
 	timeout time.Duration
 
-	// ctx is cancelled at shutdown, so in-flight scrapes stop at once even
-	// though the controller's context outlives them.
+	// ctx is cancelled when shutdown begins, so in-flight scrapes stop at
+	// once: the controller waits for a running scrape before it shuts the
+	// scraper down, and its own context is never cancelled.
 	ctx      context.Context
 	cancel   context.CancelFunc
 	inflight sync.WaitGroup
@@ -58,6 +59,7 @@ func newScraper(cfg *Config, set receiver.Settings) (*sdScraper, error) {
 		return nil, err
 	}
 	s := &sdScraper{cfg: cfg, set: set, timeout: cfg.scrapeTimeout(), sem: make(chan struct{}, cfg.Limits.MaxConcurrentScrapes)}
+	s.ctx, s.cancel = context.WithCancel(context.Background())
 	limits := promtext.Limits{
 		MaxLabels:        cfg.Limits.LabelLimit,
 		MaxLabelNameLen:  cfg.Limits.LabelNameLengthLimit,
@@ -125,7 +127,6 @@ func (t target) resource() pcommon.Resource {
 }
 
 func (s *sdScraper) start(ctx context.Context, host component.Host) error {
-	s.ctx, s.cancel = context.WithCancel(context.Background())
 	for _, t := range s.targets {
 		client, err := t.cfg.ToClient(ctx, host.GetExtensions(), s.set.TelemetrySettings)
 		if err != nil {
@@ -174,9 +175,7 @@ func (s *sdScraper) warnSelfScrape() {
 }
 
 func (s *sdScraper) shutdown(context.Context) error {
-	if s.cancel != nil {
-		s.cancel()
-	}
+	s.cancel()
 	s.inflight.Wait()
 	for _, t := range s.targets {
 		if t.client != nil {
