@@ -158,3 +158,23 @@ func checkInvariants(t *testing.T, ms pmetric.MetricSlice) {
 		}
 	}
 }
+
+// TestKnownLinesFollowTheirFamily: a line whose text was seen before is
+// resolved from the line cache; a changed HELP or a label value holding
+// braces must still come out right.
+func TestKnownLinesFollowTheirFamily(t *testing.T) {
+	tg := NewTarget(Options{Keep: keepOurs})
+	body := "# HELP sglang:g Old.\n# TYPE sglang:g gauge\nsglang:g{v=\"a}b\\\"c\"} 1\n"
+	if _, err := convert(t, tg, body, promtext.FormatText, 1); err != nil {
+		t.Fatal(err)
+	}
+	ms, err := convert(t, tg, strings.Replace(body, "Old.", "New.", 1), promtext.FormatText, 2)
+	if err != nil {
+		t.Fatal(err)
+	}
+	m := ms.At(0)
+	v, _ := m.Gauge().DataPoints().At(0).Attributes().Get("v")
+	if m.Description() != "New." || v.Str() != "a}b\"c" {
+		t.Fatalf("description %q, v %q", m.Description(), v.Str())
+	}
+}

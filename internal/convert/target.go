@@ -52,10 +52,22 @@ type Target struct {
 	famMetrics [promtext.NumSuffixes]*metric
 	createdFor *metric // set when a text-format `x_created` gauge family dates x
 
+	// lines remembers what each kept line's series text resolved to, so a
+	// line seen in an earlier body costs one map lookup instead of label
+	// tokenising, sorting and key building. Entries go with their series.
+	lines map[string]lineEntry
+
 	keyBuf []byte
 	sorted []promtext.Label
 	names  map[string]string // interned label names
 	pairs  []bucketPair
+}
+
+type lineEntry struct {
+	sr    *series
+	typ   promtext.Type // the family type the text was resolved under
+	role  role
+	bound float64
 }
 
 type metric struct {
@@ -75,6 +87,7 @@ type series struct {
 	key   string
 	attrs pcommon.Map
 	gen   uint64
+	lines []string // keys of t.lines that resolve to this series
 
 	emitted bool
 	start   pcommon.Timestamp
@@ -105,6 +118,7 @@ func NewTarget(opts Options) *Target {
 		opts:    opts,
 		metrics: map[string]*metric{},
 		series:  map[string]*series{},
+		lines:   map[string]lineEntry{},
 		names:   map[string]string{},
 	}
 }
@@ -153,6 +167,7 @@ func (t *Target) Fail(now pcommon.Timestamp, dst pmetric.MetricSlice) {
 	t.emit(now, dst)
 	clear(t.series)
 	clear(t.metrics)
+	clear(t.lines)
 }
 
 func (t *Target) ingest(format promtext.Format) error {
@@ -168,7 +183,9 @@ func (t *Target) ingest(format promtext.Format) error {
 		if fam.Seq != t.famSeq {
 			t.beginFamily(fam, format)
 		}
-		t.add(fam, s)
+		if err := t.add(fam, s); err != nil {
+			return err
+		}
 	}
 }
 
@@ -227,16 +244,39 @@ func (t *Target) touch(m *metric) {
 	}
 }
 
-func (t *Target) add(fam *promtext.Family, s *promtext.Sample) {
-	var m *metric
-	r := rules[fam.Type][s.Suffix]
-	if t.createdFor != nil {
-		m, r = t.createdFor, rule{kind: t.createdFor.kind, role: roleCreated}
-	} else if m = t.famMetrics[s.Suffix]; m == nil {
-		m = t.metricFor(fam, r)
-		t.famMetrics[s.Suffix] = m
+func (t *Target) add(fam *promtext.Family, s *promtext.Sample) error {
+	var (
+		sr    *series
+		ro    role
+		bound float64
+	)
+	if e, ok := t.lines[string(s.Series)]; ok && e.typ == fam.Type && t.createdFor == nil {
+		sr, ro, bound = e.sr, e.role, e.bound
+		if m := sr.m; m.helpRaw != string(fam.Help) {
+			m.helpRaw = string(fam.Help)
+			m.help = promtext.Unescape(fam.Help)
+		}
+	} else {
+		if err := t.parser.ParseLabels(); err != nil {
+			return err
+		}
+		var m *metric
+		r := rules[fam.Type][s.Suffix]
+		if t.createdFor != nil {
+			m, r = t.createdFor, rule{kind: t.createdFor.kind, role: roleCreated}
+		} else if m = t.famMetrics[s.Suffix]; m == nil {
+			m = t.metricFor(fam, r)
+			t.famMetrics[s.Suffix] = m
+		}
+		sr = t.lookup(m, s.Labels)
+		ro, bound = r.role, s.Bound
+		if t.createdFor == nil {
+			key := string(s.Series)
+			t.lines[key] = lineEntry{sr: sr, typ: fam.Type, role: ro, bound: bound}
+			sr.lines = append(sr.lines, key)
+		}
 	}
-	sr := t.lookup(m, s.Labels)
+	m := sr.m
 	t.touch(m)
 	if sr.gen != t.gen {
 		sr.gen = t.gen
@@ -249,7 +289,7 @@ func (t *Target) add(fam *promtext.Family, s *promtext.Sample) {
 	}
 	// Within one body the first sample of a series wins: Dynamo has printed
 	// whole families up to four times over.
-	switch r.role {
+	switch ro {
 	case roleValue:
 		if sr.has&hasValue == 0 {
 			sr.has |= hasValue
@@ -257,10 +297,10 @@ func (t *Target) add(fam *promtext.Family, s *promtext.Sample) {
 			sr.ts, sr.hasTS = s.Timestamp, s.HasTimestamp
 		}
 	case roleBucket, roleQuantile:
-		if n := len(sr.bounds); n > 0 && s.Bound <= sr.bounds[n-1] {
+		if n := len(sr.bounds); n > 0 && bound <= sr.bounds[n-1] {
 			sr.boundsSorted = false
 		}
-		sr.bounds = append(sr.bounds, s.Bound)
+		sr.bounds = append(sr.bounds, bound)
 		sr.values = append(sr.values, s.Value)
 		if s.HasTimestamp && !sr.hasTS {
 			sr.ts, sr.hasTS = s.Timestamp, true
@@ -284,6 +324,7 @@ func (t *Target) add(fam *promtext.Family, s *promtext.Sample) {
 			sr.created = s.Value
 		}
 	}
+	return nil
 }
 
 // lookup finds or creates the series of m with these labels. The key is the
@@ -425,6 +466,11 @@ func (t *Target) sweep() {
 			sr.m.stale = append(sr.m.stale, sr)
 		}
 		delete(t.series, k)
+		for _, l := range sr.lines {
+			if e, ok := t.lines[l]; ok && e.sr == sr {
+				delete(t.lines, l)
+			}
+		}
 		sr.m.nSeries--
 	}
 	for k, m := range t.metrics {

@@ -103,8 +103,11 @@ type Label struct {
 // buffers and are valid until the next call to Next.
 type Sample struct {
 	Suffix Suffix
-	// Labels excludes `le` on histogram buckets and `quantile` on summary
-	// quantiles; their value is in Bound.
+	// Series is the sample's name and label set exactly as written.
+	Series []byte
+	// Labels, Bound and HasBound are filled by ParseLabels. Labels excludes
+	// `le` on histogram buckets and `quantile` on summary quantiles; their
+	// value is in Bound.
 	Labels       []Label
 	Bound        float64
 	HasBound     bool
@@ -180,8 +183,10 @@ type Parser struct {
 	helped   bool
 	seen     int // kept samples so far in this family block
 
-	sample Sample
-	labels []Label
+	sample    Sample
+	labels    []Label
+	lineStart int // offset of the current sample line, for errors
+	nameLen   int
 	stats  Stats
 	eof    bool
 }
@@ -325,11 +330,12 @@ func (p *Parser) comment(line []byte, start int) error {
 		p.fam.Type = t
 		p.declared = true
 	case "HELP":
-		if !utf8.Valid(arg) {
-			return p.errAt(start, "HELP text is not valid UTF-8")
-		}
 		if !same || p.helped || p.seen > 0 {
 			p.begin(name)
+		}
+		// A dropped family's HELP is never used, so it is not checked.
+		if p.famKeep && !utf8.Valid(arg) {
+			return p.errAt(start, "HELP text is not valid UTF-8")
 		}
 		p.fam.Help = arg
 		p.helped = true
@@ -411,7 +417,14 @@ func (p *Parser) member(name []byte) (Suffix, bool) {
 // dropped family.
 func (p *Parser) sampleLine(line []byte, start int) (*Sample, error) {
 	p.stats.Samples++
-	n := metricNameLen(line)
+	// Most lines continue the current family: compare its name once and
+	// scan only what follows, the suffix.
+	var n int
+	if fn := p.fam.Name; len(fn) > 0 && len(line) > len(fn) && string(line[:len(fn)]) == string(fn) {
+		n = len(fn) + nameTailLen(line[len(fn):])
+	} else {
+		n = metricNameLen(line)
+	}
 	if n == 0 {
 		if line[0] == '{' {
 			return nil, p.errAt(start, "quoted UTF-8 metric names are not supported")
@@ -437,15 +450,17 @@ func (p *Parser) sampleLine(line []byte, start int) (*Sample, error) {
 	}
 	s := &p.sample
 	*s = Sample{Suffix: suffix}
-	p.labels = p.labels[:0]
+	p.lineStart = start
+	p.nameLen = n
 	rest := line[n:]
 	if len(rest) > 0 && rest[0] == '{' {
-		var err error
-		if rest, err = p.parseLabels(rest[1:], start); err != nil {
-			return nil, err
+		end := p.labelSetEnd(rest)
+		if end < 0 {
+			return nil, p.errAt(start, "unterminated label set")
 		}
+		rest = rest[end:]
 	}
-	s.Labels = p.labels
+	s.Series = line[:len(line)-len(rest)]
 	if len(rest) == 0 || rest[0] != ' ' {
 		return nil, p.errAt(start, "expected a space before the value")
 	}
@@ -468,10 +483,74 @@ func (p *Parser) sampleLine(line []byte, start int) (*Sample, error) {
 	if err := p.trailer(rest, start); err != nil {
 		return nil, err
 	}
-	if err := p.bound(start); err != nil {
-		return nil, err
-	}
 	return s, nil
+}
+
+// ParseLabels tokenises and checks the label set of the sample last
+// returned by Next, filling its Labels, Bound and HasBound. It is separate
+// from Next because a consumer that has seen the same Series bytes before
+// already knows the answer: equal bytes always parse alike.
+func (p *Parser) ParseLabels() error {
+	s := &p.sample
+	p.labels = p.labels[:0]
+	if rest := s.Series[p.nameLen:]; len(rest) > 0 {
+		after, err := p.parseLabels(rest[1:], p.lineStart)
+		if err != nil {
+			return err
+		}
+		if len(after) > 0 {
+			return p.errAt(p.lineStart, "unexpected text after the label set")
+		}
+	}
+	s.Labels = p.labels
+	return p.bound(p.lineStart)
+}
+
+// labelSetEnd returns the length of the label set that b starts with, `{`
+// to `}` included; -1 if it is unterminated. It only delimits, ParseLabels
+// checks. Nothing after a text-format label set can hold a `}`, so the last
+// one on the line ends it, and it is found by a short backward scan from
+// the value; OpenMetrics lines may end in an exemplar's label set, so a
+// line with a `#` is delimited by a forward, quote-aware scan instead.
+func (p *Parser) labelSetEnd(b []byte) int {
+	if p.format == FormatText || bytes.IndexByte(b, '#') < 0 {
+		if i := bytes.LastIndexByte(b, '}'); i >= 0 {
+			return i + 1
+		}
+		return -1
+	}
+	return quotedLabelSetEnd(b)
+}
+
+func quotedLabelSetEnd(b []byte) int {
+	for i := 1; i < len(b); i++ {
+		switch b[i] {
+		case '}':
+			return i + 1
+		case '"':
+			for {
+				q := bytes.IndexByte(b[i+1:], '"')
+				if q < 0 {
+					return -1
+				}
+				i += q + 1
+				if !escapedAt(b, i) {
+					break
+				}
+			}
+		}
+	}
+	return -1
+}
+
+// escapedAt reports whether the quote at b[i] is preceded by an odd run of
+// backslashes.
+func escapedAt(b []byte, i int) bool {
+	n := 0
+	for j := i - 1; j >= 0 && b[j] == '\\'; j-- {
+		n++
+	}
+	return n%2 == 1
 }
 
 // trailer parses the optional timestamp and, in OpenMetrics, exemplar.
@@ -687,12 +766,33 @@ func Unescape(b []byte) string {
 	return string(out)
 }
 
-func metricNameLen(b []byte) int {
-	for i, c := range b {
-		if c == '_' || c == ':' || 'a' <= c && c <= 'z' || 'A' <= c && c <= 'Z' || i > 0 && '0' <= c && c <= '9' {
-			continue
+// nameChar marks the bytes allowed in a metric name: 1 anywhere, 2 only
+// after the first character (digits).
+var nameChar = func() (t [256]uint8) {
+	for c := range 256 {
+		switch {
+		case c == '_' || c == ':' || 'a' <= c && c <= 'z' || 'A' <= c && c <= 'Z':
+			t[c] = 1
+		case '0' <= c && c <= '9':
+			t[c] = 2
 		}
-		return i
+	}
+	return t
+}()
+
+func metricNameLen(b []byte) int {
+	if len(b) == 0 || nameChar[b[0]] != 1 {
+		return 0
+	}
+	return 1 + nameTailLen(b[1:])
+}
+
+// nameTailLen counts the name characters b starts with, digits included.
+func nameTailLen(b []byte) int {
+	for i, c := range b {
+		if nameChar[c] == 0 {
+			return i
+		}
 	}
 	return len(b)
 }
@@ -707,17 +807,46 @@ func labelNameLen(b []byte) int {
 	return len(b)
 }
 
-// parseFloat accepts what Prometheus accepts, with a fast path for the
-// plain integers that dominate real bodies.
+// pow10 holds the powers of ten that float64 represents exactly.
+var pow10 = [...]float64{1e0, 1e1, 1e2, 1e3, 1e4, 1e5, 1e6, 1e7, 1e8, 1e9, 1e10, 1e11, 1e12, 1e13, 1e14, 1e15, 1e16, 1e17, 1e18, 1e19, 1e20, 1e21, 1e22}
+
+// parseFloat accepts what Prometheus accepts (strconv.ParseFloat), with a
+// fast path for the plain decimals that make up nearly every real value:
+// with at most 15 significant digits, the mantissa and the power of ten are
+// both exact in float64 and one division rounds correctly (Clinger), so the
+// result is bit-identical to ParseFloat's.
 func parseFloat(b []byte) (float64, error) {
-	if len(b) > 0 && len(b) < 16 {
-		var n int64
-		i := 0
-		for ; i < len(b) && '0' <= b[i] && b[i] <= '9'; i++ {
-			n = n*10 + int64(b[i]-'0')
+	if n := len(b); n > 0 && n <= 17 {
+		var mant uint64
+		digits, frac, i := 0, -1, 0
+		neg := b[0] == '-'
+		if neg {
+			i = 1
 		}
-		if i == len(b) {
-			return float64(n), nil
+		for ; i < n; i++ {
+			c := b[i]
+			if '0' <= c && c <= '9' {
+				mant = mant*10 + uint64(c-'0')
+				digits++
+				if frac >= 0 {
+					frac++
+				}
+				continue
+			}
+			if c != '.' || frac >= 0 {
+				break
+			}
+			frac = 0
+		}
+		if i == n && digits > 0 && digits <= 15 {
+			f := float64(mant)
+			if frac > 0 {
+				f /= pow10[frac]
+			}
+			if neg {
+				f = -f
+			}
+			return f, nil
 		}
 	}
 	if len(b) == 0 || b[0] == '_' || bytes.IndexByte(b, '_') >= 0 {

@@ -32,6 +32,9 @@ func parseAll(t testing.TB, body string, f Format, keep KeepFunc, limits Limits)
 		if err != nil {
 			return out, p.Stats(), err
 		}
+		if err := p.ParseLabels(); err != nil {
+			return out, p.Stats(), err
+		}
 		var ls []string
 		for _, l := range s.Labels {
 			ls = append(ls, string(l.Name)+"="+Unescape(l.Value))
@@ -244,7 +247,7 @@ func FuzzParse(f *testing.F) {
 		p.Reset(body, format, keepSGLang, Limits{MaxLabels: 64})
 		for n := 0; ; n++ {
 			s, err := p.Next()
-			if err != nil {
+			if err != nil || p.ParseLabels() != nil {
 				return
 			}
 			if n > len(body) {
