@@ -187,8 +187,8 @@ type Parser struct {
 	labels    []Label
 	lineStart int // offset of the current sample line, for errors
 	nameLen   int
-	stats  Stats
-	eof    bool
+	stats     Stats
+	eof       bool
 }
 
 // Reset prepares the parser for a new body.
