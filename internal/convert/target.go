@@ -56,6 +56,11 @@ type Target struct {
 	// line seen in an earlier body costs one map lookup instead of label
 	// tokenising, sorting and key building. Entries go with their series.
 	lines map[string]lineEntry
+	// prevLines are the previous body's kept lines in order, and curLines
+	// this body's so far. Bodies rarely change shape between scrapes, so
+	// the line at the same position usually has the same text, and one
+	// comparison replaces the hash lookup.
+	prevLines, curLines []lineEntry
 
 	keyBuf []byte
 	sorted []promtext.Label
@@ -64,6 +69,7 @@ type Target struct {
 }
 
 type lineEntry struct {
+	key   string
 	sr    *series
 	typ   promtext.Type // the family type the text was resolved under
 	role  role
@@ -134,6 +140,7 @@ func (t *Target) Convert(body []byte, format promtext.Format, now pcommon.Timest
 	t.gen++
 	t.order = t.order[:0]
 	t.famSeq = 0
+	t.curLines = t.curLines[:0]
 	t.parser.Reset(body, format, t.opts.Keep, t.opts.Limits)
 	err := t.ingest(format)
 	if err == nil {
@@ -147,6 +154,7 @@ func (t *Target) Convert(body []byte, format promtext.Format, now pcommon.Timest
 	}
 	t.sweep()
 	t.emit(now, dst)
+	t.prevLines, t.curLines = t.curLines, t.prevLines
 	stats.Series = len(t.series)
 	return stats, nil
 }
@@ -168,6 +176,7 @@ func (t *Target) Fail(now pcommon.Timestamp, dst pmetric.MetricSlice) {
 	clear(t.series)
 	clear(t.metrics)
 	clear(t.lines)
+	t.prevLines = t.prevLines[:0]
 }
 
 func (t *Target) ingest(format promtext.Format) error {
@@ -250,7 +259,9 @@ func (t *Target) add(fam *promtext.Family, s *promtext.Sample) error {
 		ro    role
 		bound float64
 	)
-	if e, ok := t.lines[string(s.Series)]; ok && e.typ == fam.Type && t.createdFor == nil {
+	e, ok := t.knownLine(s.Series)
+	if ok && e.typ == fam.Type && t.createdFor == nil {
+		t.curLines = append(t.curLines, e)
 		sr, ro, bound = e.sr, e.role, e.bound
 		if m := sr.m; m.helpRaw != string(fam.Help) {
 			m.helpRaw = string(fam.Help)
@@ -270,11 +281,13 @@ func (t *Target) add(fam *promtext.Family, s *promtext.Sample) error {
 		}
 		sr = t.lookup(m, s.Labels)
 		ro, bound = r.role, s.Bound
+		e = lineEntry{}
 		if t.createdFor == nil {
-			key := string(s.Series)
-			t.lines[key] = lineEntry{sr: sr, typ: fam.Type, role: ro, bound: bound}
-			sr.lines = append(sr.lines, key)
+			e = lineEntry{key: string(s.Series), sr: sr, typ: fam.Type, role: ro, bound: bound}
+			t.lines[e.key] = e
+			sr.lines = append(sr.lines, e.key)
 		}
+		t.curLines = append(t.curLines, e)
 	}
 	m := sr.m
 	t.touch(m)
@@ -325,6 +338,16 @@ func (t *Target) add(fam *promtext.Family, s *promtext.Sample) error {
 		}
 	}
 	return nil
+}
+
+// knownLine finds what a line's series text resolved to before: first at
+// the same position in the previous body, then anywhere.
+func (t *Target) knownLine(text []byte) (lineEntry, bool) {
+	if i := len(t.curLines); i < len(t.prevLines) && t.prevLines[i].key == string(text) {
+		return t.prevLines[i], true
+	}
+	e, ok := t.lines[string(text)]
+	return e, ok
 }
 
 // lookup finds or creates the series of m with these labels. The key is the
