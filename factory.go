@@ -47,17 +47,17 @@ func createMetrics(_ context.Context, set receiver.Settings, cfg component.Confi
 	if err != nil {
 		return nil, err
 	}
-	return cancelFirst{Metrics: ctrl, cancel: s.cancel}, nil
+	return cancelFirst{Metrics: ctrl, s: s}, nil
 }
 
 // cancelFirst cancels in-flight scrapes before the controller's Shutdown,
 // which would otherwise wait for a hung target until the scrape timeout.
 type cancelFirst struct {
 	receiver.Metrics
-	cancel context.CancelFunc
+	s *sdScraper
 }
 
 func (r cancelFirst) Shutdown(ctx context.Context) error {
-	r.cancel()
+	r.s.cancel()
 	return r.Metrics.Shutdown(ctx)
 }
