@@ -5,7 +5,7 @@
 #
 # Phases, stopping at the first failure:
 #   deps, build (scripts/build.sh), go vet, mdatagen drift, go test -race,
-#   fuzz (scripts/fuzz.sh, when present), e2e, bench (when bench/go.mod exists)
+#   fuzz (scripts/fuzz.sh, when present), e2e, soak, bench (when bench/go.mod exists)
 set -euo pipefail
 
 ROOT="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
@@ -88,6 +88,15 @@ unit()  { go test -race -count=1 ./...; }
 fuzz()  { bash scripts/fuzz.sh; }
 e2e()   { SGLANGDYNAMO_COLLECTOR="$ROOT/_build/otelcol-sglangdynamo" go test -count=1 -timeout 15m -tags e2e -v ./e2e/...; }
 bench() { (cd bench && go test -count=1 -run . ./...); }
+# Flapping targets for SGLANGDYNAMO_SOAK (CI: 2m each; `SGLANGDYNAMO_SOAK=10m`
+# for the full run): the receiver in-process (goroutines, heap, state), then
+# the built collector (series on the exporter, RSS).
+soak() {
+  local d="${SGLANGDYNAMO_SOAK:-2m}"
+  SGLANGDYNAMO_SOAK="$d" go test -count=1 -timeout 30m -run '^TestSoak$' -v . &&
+    SGLANGDYNAMO_SOAK="$d" SGLANGDYNAMO_COLLECTOR="$ROOT/_build/otelcol-sglangdynamo" \
+      go test -count=1 -timeout 30m -tags e2e -run '^TestExporterSoak$' -v ./e2e/...
+}
 
 phase deps deps
 phase build bash scripts/build.sh
@@ -96,6 +105,7 @@ phase "mdatagen drift" drift
 phase "go test -race" unit
 if [[ -f scripts/fuzz.sh ]]; then phase fuzz fuzz; fi
 phase e2e e2e
+phase soak soak
 if [[ -f bench/go.mod ]]; then phase bench bench; fi
 
 echo
