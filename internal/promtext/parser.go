@@ -304,8 +304,10 @@ func (p *Parser) comment(line []byte, start int) error {
 		}
 		return nil
 	}
-	n := metricNameLen(rest)
-	if n == 0 {
+	var n int
+	if fn := p.fam.Name; len(fn) > 0 && len(rest) > len(fn) && rest[len(fn)] == ' ' && string(rest[:len(fn)]) == string(fn) {
+		n = len(fn) // `# TYPE x` right after `# HELP x`: no need to scan the name again
+	} else if n = metricNameLen(rest); n == 0 {
 		return p.errAt(start, "invalid metric name in # "+kind)
 	}
 	name := rest[:n]
@@ -404,13 +406,46 @@ func (p *Parser) member(name []byte) (Suffix, bool) {
 		}
 		base = p.underscored
 	}
-	rest := name[len(base):]
-	for _, s := range allowed[p.fam.Type] {
-		if string(rest) == suffixNames[s] {
-			return s, true
+	return p.suffixOf(name[len(base):])
+}
+
+// allowedMask is allowed as bit sets, for the per-line check.
+var allowedMask = func() (m [numTypes]uint16) {
+	for t, ss := range allowed {
+		for _, s := range ss {
+			m[t] |= 1 << s
 		}
 	}
-	return 0, false
+	return m
+}()
+
+// suffixOf tells whether tail, what follows the family name in a sample
+// name, is a suffix the current family's type allows.
+func (p *Parser) suffixOf(tail []byte) (Suffix, bool) {
+	var s Suffix
+	switch string(tail) {
+	case "":
+		s = SuffixNone
+	case "_total":
+		s = SuffixTotal
+	case "_created":
+		s = SuffixCreated
+	case "_bucket":
+		s = SuffixBucket
+	case "_sum":
+		s = SuffixSum
+	case "_count":
+		s = SuffixCount
+	case "_gcount":
+		s = SuffixGCount
+	case "_gsum":
+		s = SuffixGSum
+	case "_info":
+		s = SuffixInfo
+	default:
+		return 0, false
+	}
+	return s, allowedMask[p.fam.Type]&(1<<s) != 0
 }
 
 // sampleLine parses one sample line. It returns nil, nil for a line of a
@@ -419,21 +454,26 @@ func (p *Parser) sampleLine(line []byte, start int) (*Sample, error) {
 	p.stats.Samples++
 	// Most lines continue the current family: compare its name once and
 	// scan only what follows, the suffix.
-	var n int
+	var (
+		n      int
+		suffix Suffix
+		ok     bool
+	)
 	if fn := p.fam.Name; len(fn) > 0 && len(line) > len(fn) && string(line[:len(fn)]) == string(fn) {
 		n = len(fn) + nameTailLen(line[len(fn):])
+		suffix, ok = p.suffixOf(line[len(fn):n])
 	} else {
 		n = metricNameLen(line)
-	}
-	if n == 0 {
-		if line[0] == '{' {
-			return nil, p.errAt(start, "quoted UTF-8 metric names are not supported")
+		if n == 0 {
+			if line[0] == '{' {
+				return nil, p.errAt(start, "quoted UTF-8 metric names are not supported")
+			}
+			return nil, p.errAt(start, "invalid metric name")
 		}
-		return nil, p.errAt(start, "invalid metric name")
+		suffix, ok = p.member(line[:n])
 	}
-	name := line[:n]
-	suffix, ok := p.member(name)
 	if !ok {
+		name := line[:n]
 		if p.format == FormatOpenMetrics && p.declared && p.fam.Type != TypeUnknown && bytes.HasPrefix(name, p.fam.Name) {
 			return nil, p.errAt(start, "sample name does not fit its "+p.fam.Type.String()+" family "+strconv.Quote(string(p.fam.Name)))
 		}
