@@ -33,10 +33,22 @@ type sdScraper struct {
 	// ctx is cancelled when shutdown begins, so in-flight scrapes stop at
 	// once: the controller waits for a running scrape before it shuts the
 	// scraper down, and its own context is never cancelled.
-	ctx      context.Context
-	cancel   context.CancelFunc
-	inflight sync.WaitGroup
-	sem      chan struct{}
+	ctx    context.Context
+	cancel context.CancelFunc
+
+	// jobs feeds a fixed pool of workers, limits.max_concurrent_scrapes of
+	// them at most. Long-lived workers keep their grown stacks: a goroutine
+	// per target per scrape paid for growing one every time.
+	jobs    chan job
+	workers sync.WaitGroup
+}
+
+type job struct {
+	ctx  context.Context
+	t    *targetScraper
+	md   *pmetric.Metrics
+	err  *error
+	done *sync.WaitGroup
 }
 
 // targetScraper is one endpoint with its own client, buffers and state.
@@ -58,7 +70,7 @@ func newScraper(cfg *Config, set receiver.Settings) (*sdScraper, error) {
 	if err != nil {
 		return nil, err
 	}
-	s := &sdScraper{cfg: cfg, set: set, timeout: cfg.scrapeTimeout(), sem: make(chan struct{}, cfg.Limits.MaxConcurrentScrapes)}
+	s := &sdScraper{cfg: cfg, set: set, timeout: cfg.scrapeTimeout()}
 	s.ctx, s.cancel = context.WithCancel(context.Background())
 	limits := promtext.Limits{
 		MaxLabels:        cfg.Limits.LabelLimit,
@@ -137,7 +149,20 @@ func (s *sdScraper) start(ctx context.Context, host component.Host) error {
 		t.fetcher = fetch.New(client, t.url, s.cfg.Limits.MaxBodySize)
 	}
 	s.warnSelfScrape()
+	s.jobs = make(chan job)
+	for range min(s.cfg.Limits.MaxConcurrentScrapes, len(s.targets)) {
+		s.workers.Add(1)
+		go s.worker()
+	}
 	return nil
+}
+
+func (s *sdScraper) worker() {
+	defer s.workers.Done()
+	for j := range s.jobs {
+		*j.md, *j.err = s.scrapeTarget(j.ctx, j.t)
+		j.done.Done()
+	}
 }
 
 // checkRedirect follows at most ten redirects, and only to the same host
@@ -176,7 +201,12 @@ func (s *sdScraper) warnSelfScrape() {
 
 func (s *sdScraper) shutdown(context.Context) error {
 	s.cancel()
-	s.inflight.Wait()
+	// The controller returns from a running scrape before it calls this,
+	// so no job can be sent after the close.
+	if s.jobs != nil {
+		close(s.jobs)
+		s.workers.Wait()
+	}
 	for _, t := range s.targets {
 		if t.client != nil {
 			t.client.CloseIdleConnections()
@@ -194,18 +224,13 @@ func (s *sdScraper) scrape(ctx context.Context) (pmetric.Metrics, error) {
 	errs := make([]error, len(s.targets))
 	var wg sync.WaitGroup
 	for i, t := range s.targets {
+		wg.Add(1)
 		select {
-		case s.sem <- struct{}{}:
+		case s.jobs <- job{ctx: ctx, t: t, md: &results[i], err: &errs[i], done: &wg}:
 		case <-ctx.Done():
 			errs[i] = fmt.Errorf("%s: %w", t.endpoint, ctx.Err())
-			continue
+			wg.Done()
 		}
-		wg.Add(1)
-		s.inflight.Add(1)
-		go func() {
-			defer func() { <-s.sem; wg.Done(); s.inflight.Done() }()
-			results[i], errs[i] = s.scrapeTarget(ctx, t)
-		}()
 	}
 	wg.Wait()
 
