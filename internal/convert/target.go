@@ -51,6 +51,9 @@ type Target struct {
 	famSeq     uint64
 	famMetrics [promtext.NumSuffixes]*metric
 	createdFor *metric // set when a text-format `x_created` gauge family dates x
+	// helpChecked is the metric whose description was last compared with
+	// the family's HELP, so a family's lines compare it once, not per line.
+	helpChecked *metric
 
 	// lines remembers what each kept line's series text resolved to, so a
 	// line seen in an earlier body costs one map lookup instead of label
@@ -202,6 +205,7 @@ func (t *Target) beginFamily(fam *promtext.Family, format promtext.Format) {
 	t.famSeq = fam.Seq
 	t.famMetrics = [promtext.NumSuffixes]*metric{}
 	t.createdFor = nil
+	t.helpChecked = nil
 	// prometheus_client's text format prints a counter's, histogram's or
 	// summary's `_created` as a gauge family of its own right after it.
 	// Read as OpenMetrics would, it is that metric's start time.
@@ -263,9 +267,12 @@ func (t *Target) add(fam *promtext.Family, s *promtext.Sample) error {
 	if ok && e.typ == fam.Type && t.createdFor == nil {
 		t.curLines = append(t.curLines, e)
 		sr, ro, bound = e.sr, e.role, e.bound
-		if m := sr.m; m.helpRaw != string(fam.Help) {
-			m.helpRaw = string(fam.Help)
-			m.help = promtext.Unescape(fam.Help)
+		if m := sr.m; m != t.helpChecked {
+			t.helpChecked = m
+			if m.helpRaw != string(fam.Help) {
+				m.helpRaw = string(fam.Help)
+				m.help = promtext.Unescape(fam.Help)
+			}
 		}
 	} else {
 		if err := t.parser.ParseLabels(); err != nil {
