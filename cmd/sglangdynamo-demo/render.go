@@ -225,13 +225,8 @@ var rustPrometheus = dialect{formatValue: rustFloat, sortFamilies: true}
 // digits. The exponent keeps Python's "e+0" prefix even past e+09 (e.g.
 // 2.5e+010); that quirk is real prometheus_client output.
 func pyFloat(v float64) string {
-	switch {
-	case math.IsInf(v, 1):
-		return "+Inf"
-	case math.IsInf(v, -1):
-		return "-Inf"
-	case math.IsNaN(v):
-		return "NaN"
+	if s, ok := nonFinite(v); ok {
+		return s
 	}
 	if v > 0 && v >= 1e6 && v < 1e16 {
 		// Python repr has no exponent below 1e16; prometheus_client rewrites
@@ -250,15 +245,23 @@ func pyFloat(v float64) string {
 // rustFloat matches Rust's f64 Display: shortest round-trip digits, never an
 // exponent, integral values without a fractional part.
 func rustFloat(v float64) string {
-	switch {
-	case math.IsInf(v, 1):
-		return "+Inf"
-	case math.IsInf(v, -1):
-		return "-Inf"
-	case math.IsNaN(v):
-		return "NaN"
+	if s, ok := nonFinite(v); ok {
+		return s
 	}
 	return strconv.FormatFloat(v, 'f', -1, 64)
+}
+
+// nonFinite spells NaN and the infinities as the exposition format does.
+func nonFinite(v float64) (string, bool) {
+	switch {
+	case math.IsInf(v, 1):
+		return "+Inf", true
+	case math.IsInf(v, -1):
+		return "-Inf", true
+	case math.IsNaN(v):
+		return "NaN", true
+	}
+	return "", false
 }
 
 // textWriter emits the Prometheus text format 0.0.4 in a given dialect.

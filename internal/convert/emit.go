@@ -111,15 +111,7 @@ func (t *Target) numberPoints(m *metric, dps pmetric.NumberDataPointSlice, n int
 		}
 		dp.SetDoubleValue(sr.value)
 	}
-	for _, sr := range m.stale {
-		dp := dps.AppendEmpty()
-		sr.attrs.CopyTo(dp.Attributes())
-		dp.SetTimestamp(now)
-		if cumulative {
-			dp.SetStartTimestamp(sr.start)
-		}
-		dp.SetFlags(staleFlags)
-	}
+	staleMarkers(m.stale, dps.AppendEmpty, now, cumulative)
 }
 
 func (t *Target) histogramPoints(m *metric, dps pmetric.HistogramDataPointSlice, n int, now pcommon.Timestamp) {
@@ -148,13 +140,7 @@ func (t *Target) histogramPoints(m *metric, dps pmetric.HistogramDataPointSlice,
 			prev = v
 		}
 	}
-	for _, sr := range m.stale {
-		dp := dps.AppendEmpty()
-		sr.attrs.CopyTo(dp.Attributes())
-		dp.SetTimestamp(now)
-		dp.SetStartTimestamp(sr.start)
-		dp.SetFlags(staleFlags)
-	}
+	staleMarkers(m.stale, dps.AppendEmpty, now, true)
 }
 
 func (t *Target) summaryPoints(m *metric, dps pmetric.SummaryDataPointSlice, n int, now pcommon.Timestamp) {
@@ -178,11 +164,27 @@ func (t *Target) summaryPoints(m *metric, dps pmetric.SummaryDataPointSlice, n i
 			qv.SetValue(sr.values[i])
 		}
 	}
-	for _, sr := range m.stale {
-		dp := dps.AppendEmpty()
+	staleMarkers(m.stale, dps.AppendEmpty, now, true)
+}
+
+// point is what every kind of data point has in common.
+type point interface {
+	Attributes() pcommon.Map
+	SetTimestamp(pcommon.Timestamp)
+	SetStartTimestamp(pcommon.Timestamp)
+	SetFlags(pmetric.DataPointFlags)
+}
+
+// staleMarkers appends one NoRecordedValue point per vanished series, at
+// the scrape time.
+func staleMarkers[P point](stale []*series, appendEmpty func() P, now pcommon.Timestamp, withStart bool) {
+	for _, sr := range stale {
+		dp := appendEmpty()
 		sr.attrs.CopyTo(dp.Attributes())
 		dp.SetTimestamp(now)
-		dp.SetStartTimestamp(sr.start)
+		if withStart {
+			dp.SetStartTimestamp(sr.start)
+		}
 		dp.SetFlags(staleFlags)
 	}
 }
