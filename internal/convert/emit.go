@@ -132,13 +132,13 @@ func (t *Target) histogramPoints(m *metric, dps pmetric.HistogramDataPointSlice,
 		// validate guarantees a final +Inf bucket; OTLP leaves it implicit.
 		last := len(sr.bounds) - 1
 		dp.ExplicitBounds().FromRaw(sr.bounds[:last])
-		counts := dp.BucketCounts()
-		counts.EnsureCapacity(len(sr.values))
+		t.counts = t.counts[:0]
 		prev := 0.0
 		for _, v := range sr.values {
-			counts.Append(uint64(v - prev))
+			t.counts = append(t.counts, uint64(v-prev))
 			prev = v
 		}
+		dp.BucketCounts().FromRaw(t.counts)
 	}
 	staleMarkers(m.stale, dps.AppendEmpty, now, true)
 }

@@ -69,6 +69,7 @@ type Target struct {
 	sorted []promtext.Label
 	names  map[string]string // interned label names
 	pairs  []bucketPair
+	counts []uint64
 }
 
 type lineEntry struct {

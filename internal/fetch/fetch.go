@@ -31,9 +31,8 @@ type Fetcher struct {
 	url     string
 	maxBody int64
 
-	buf  bytes.Buffer
-	gz   *gzip.Reader
-	last int
+	buf []byte
+	gz  *gzip.Reader
 }
 
 // New returns a Fetcher for url with client.
@@ -82,19 +81,39 @@ func (f *Fetcher) Fetch(ctx context.Context) ([]byte, promtext.Format, error) {
 	default:
 		return nil, 0, fmt.Errorf("unsupported Content-Encoding %q", enc)
 	}
-	f.buf.Reset()
-	if f.last > f.buf.Cap() {
-		f.buf.Grow(f.last)
-	}
-	n, err := f.buf.ReadFrom(io.LimitReader(body, f.maxBody+1))
+	n, err := f.read(io.LimitReader(body, f.maxBody+1))
 	if err != nil {
 		return nil, 0, fmt.Errorf("reading body after %d bytes: %w", n, cleanURLError(err))
 	}
-	if n > f.maxBody {
+	if int64(n) > f.maxBody {
 		return nil, 0, fmt.Errorf("%w (%d bytes)", ErrTooLarge, f.maxBody)
 	}
-	f.last = int(n)
-	return f.buf.Bytes(), format, nil
+	return f.buf[:n], format, nil
+}
+
+// read fills f.buf from r. The buffer is kept between scrapes and sized to
+// the body with a little headroom: bytes.Buffer would keep it at up to
+// twice the body, which for 64 large targets is tens of megabytes.
+func (f *Fetcher) read(r io.Reader) (int, error) {
+	n := 0
+	for {
+		if n == len(f.buf) {
+			f.buf = append(f.buf, make([]byte, max(n/4, 4096))...)
+		}
+		m, err := r.Read(f.buf[n:])
+		n += m
+		if err == io.EOF {
+			break
+		}
+		if err != nil {
+			return n, err
+		}
+	}
+	// Give back a buffer far larger than the body, after a one-off big one.
+	if want := n + n/8 + 4096; len(f.buf) > 2*want {
+		f.buf = append(make([]byte, 0, want), f.buf[:n]...)[:want]
+	}
+	return n, nil
 }
 
 // formatOf maps a Content-Type to a format. A missing type is read as text,
