@@ -225,6 +225,12 @@ func (p *Parser) Next() (*Sample, error) {
 		if p.eof {
 			return nil, p.errAt(p.pos, "content after # EOF")
 		}
+		if !p.famKeep && len(p.fam.Name) > 0 {
+			p.skipDropped()
+			if p.pos == len(p.buf) {
+				break
+			}
+		}
 		start := p.pos
 		p.line++
 		nl := bytes.IndexByte(p.buf[start:], '\n')
@@ -263,6 +269,31 @@ func (p *Parser) Next() (*Sample, error) {
 		return nil, &Error{Line: p.line, Reason: "OpenMetrics body does not end with # EOF (truncated body?)"}
 	}
 	return nil, Done
+}
+
+// skipDropped consumes the sample lines of the current, dropped family that
+// come next, in a loop that only finds each line's end and checks that the
+// name is the family's. It stops at anything else (a comment, another
+// family, a last line without newline), which Next then handles.
+func (p *Parser) skipDropped() {
+	fn := p.fam.Name
+	for {
+		rest := p.buf[p.pos:]
+		if len(rest) <= len(fn) || string(rest[:len(fn)]) != string(fn) {
+			return
+		}
+		t := nameTailLen(rest[len(fn):])
+		if _, ok := p.suffixOf(rest[len(fn) : len(fn)+t]); !ok {
+			return
+		}
+		nl := bytes.IndexByte(rest, '\n')
+		if nl < 0 {
+			return
+		}
+		p.pos += nl + 1
+		p.line++
+		p.stats.Samples++
+	}
 }
 
 func (p *Parser) errAt(start int, reason string) *Error {
