@@ -172,9 +172,7 @@ type Parser struct {
 
 	fam     Family
 	famKeep bool
-	// underscored is fam.Name with ':' replaced by '_', to recognise the
-	// prometheus_client escaping bug (HELP/TYPE keep `sglang:`, samples say
-	// `sglang_`). Only set when the family name has a colon.
+	// underscored caches escapedName for the current family.
 	underscored []byte
 	// declared and helped record which metadata lines the current family
 	// block has had, so that `# HELP x` then `# TYPE x` form one family while
@@ -414,14 +412,6 @@ func (p *Parser) begin(name []byte) {
 	p.seen = 0
 	p.famKeep = p.keep == nil || p.keep(name)
 	p.underscored = p.underscored[:0]
-	if p.famKeep && bytes.IndexByte(name, ':') >= 0 {
-		p.underscored = append(p.underscored, name...)
-		for i, c := range p.underscored {
-			if c == ':' {
-				p.underscored[i] = '_'
-			}
-		}
-	}
 }
 
 // member reports whether a sample named name belongs to the current family,
@@ -432,12 +422,29 @@ func (p *Parser) member(name []byte) (Suffix, bool) {
 	}
 	base := p.fam.Name
 	if !bytes.HasPrefix(name, base) {
-		if len(p.underscored) == 0 || !bytes.HasPrefix(name, p.underscored) {
+		if base = p.escapedName(); base == nil || !bytes.HasPrefix(name, base) {
 			return 0, false
 		}
-		base = p.underscored
 	}
 	return p.suffixOf(name[len(base):])
+}
+
+// escapedName is the family name with ':' written as '_', as
+// prometheus_client's escaping bug prints it on sample lines; nil when the
+// name has no colon. Computed on the first sample that needs it.
+func (p *Parser) escapedName() []byte {
+	if len(p.underscored) == 0 {
+		if bytes.IndexByte(p.fam.Name, ':') < 0 {
+			return nil
+		}
+		p.underscored = append(p.underscored, p.fam.Name...)
+		for i, c := range p.underscored {
+			if c == ':' {
+				p.underscored[i] = '_'
+			}
+		}
+	}
+	return p.underscored
 }
 
 // allowedMask is allowed as bit sets, for the per-line check.
