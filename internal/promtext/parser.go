@@ -894,38 +894,36 @@ var pow10 = [...]float64{1e0, 1e1, 1e2, 1e3, 1e4, 1e5, 1e6, 1e7, 1e8, 1e9, 1e10,
 // both exact in float64 and one division rounds correctly (Clinger), so the
 // result is bit-identical to ParseFloat's.
 func parseFloat(b []byte) (float64, error) {
-	if n := len(b); n > 0 && n <= 17 {
-		var mant uint64
-		digits, frac, i := 0, -1, 0
-		neg := b[0] == '-'
+	i, neg := 0, len(b) > 0 && b[0] == '-'
+	if neg {
+		i = 1
+	}
+	var mant uint64
+	first := i
+	for i < len(b) && b[i]-'0' < 10 {
+		mant = mant*10 + uint64(b[i]-'0')
+		i++
+	}
+	digits, frac := i-first, 0
+	if i < len(b) && b[i] == '.' {
+		i++
+		fracStart := i
+		for i < len(b) && b[i]-'0' < 10 {
+			mant = mant*10 + uint64(b[i]-'0')
+			i++
+		}
+		frac = i - fracStart
+		digits += frac
+	}
+	if i == len(b) && digits > 0 && digits <= 15 {
+		f := float64(mant)
+		if frac > 0 {
+			f /= pow10[frac]
+		}
 		if neg {
-			i = 1
+			f = -f
 		}
-		for ; i < n; i++ {
-			c := b[i]
-			if '0' <= c && c <= '9' {
-				mant = mant*10 + uint64(c-'0')
-				digits++
-				if frac >= 0 {
-					frac++
-				}
-				continue
-			}
-			if c != '.' || frac >= 0 {
-				break
-			}
-			frac = 0
-		}
-		if i == n && digits > 0 && digits <= 15 {
-			f := float64(mant)
-			if frac > 0 {
-				f /= pow10[frac]
-			}
-			if neg {
-				f = -f
-			}
-			return f, nil
-		}
+		return f, nil
 	}
 	if len(b) == 0 || b[0] == '_' || bytes.IndexByte(b, '_') >= 0 {
 		return 0, strconv.ErrSyntax

@@ -6,6 +6,7 @@ import (
 	"math"
 	"os"
 	"path/filepath"
+	"strconv"
 	"strings"
 	"testing"
 )
@@ -261,4 +262,21 @@ func FuzzParse(f *testing.F) {
 			}
 		}
 	})
+}
+
+// TestParseFloatMatchesStrconv: the fast path is bit-identical to
+// strconv.ParseFloat wherever it applies, and defers to it elsewhere.
+func TestParseFloatMatchesStrconv(t *testing.T) {
+	for _, s := range []string{"0", "-0", "1", "1.", ".5", "-.5", "1.0", "849.0", "0.0016200000000000001", "123456789012345",
+		"1234567890123456", "0.8543452121268891", "16136396332.0", "1e3", "1.5e-3", "-2.5", "+Inf", "-Inf", "NaN", "007.50",
+		"99999999999999.9", "0.000000000000001", "4.35", "0.1", "0.3", "2.675", "1_000", "", "-", ".", "1..2", "1.2.3"} {
+		got, gerr := parseFloat([]byte(s))
+		want, werr := strconv.ParseFloat(s, 64)
+		if s == "1_000" {
+			werr = strconv.ErrSyntax // Prometheus does not take Go's digit separators
+		}
+		if (gerr != nil) != (werr != nil) || gerr == nil && math.Float64bits(got) != math.Float64bits(want) && !(math.IsNaN(got) && math.IsNaN(want)) {
+			t.Errorf("%q: got %v, %v; want %v, %v", s, got, gerr, want, werr)
+		}
+	}
 }
