@@ -37,8 +37,9 @@ type sdScraper struct {
 	cancel context.CancelFunc
 
 	// jobs feeds a fixed pool of workers, limits.max_concurrent_scrapes of
-	// them at most. Long-lived workers keep their grown stacks: a goroutine
-	// per target per scrape paid for growing one every time.
+	// them at most. Long-lived workers keep their grown stacks (a goroutine
+	// per target per scrape paid for growing one every time) and each owns
+	// the body buffers, so there are as many as workers, not targets.
 	jobs    chan job
 	workers sync.WaitGroup
 }
@@ -159,8 +160,9 @@ func (s *sdScraper) start(ctx context.Context, host component.Host) error {
 
 func (s *sdScraper) worker() {
 	defer s.workers.Done()
+	var bufs fetch.Buffers
 	for j := range s.jobs {
-		*j.md, *j.err = s.scrapeTarget(j.ctx, j.t)
+		*j.md, *j.err = s.scrapeTarget(j.ctx, j.t, &bufs)
 		j.done.Done()
 	}
 }
@@ -258,7 +260,7 @@ func (s *sdScraper) scrape(ctx context.Context) (pmetric.Metrics, error) {
 	return out, scrapeErrs.Combine()
 }
 
-func (s *sdScraper) scrapeTarget(parent context.Context, t *targetScraper) (pmetric.Metrics, error) {
+func (s *sdScraper) scrapeTarget(parent context.Context, t *targetScraper, bufs *fetch.Buffers) (pmetric.Metrics, error) {
 	ctx, cancel := context.WithTimeout(parent, s.timeout)
 	defer cancel()
 	stop := context.AfterFunc(s.ctx, cancel)
@@ -274,7 +276,7 @@ func (s *sdScraper) scrapeTarget(parent context.Context, t *targetScraper) (pmet
 	dst := sm.Metrics()
 
 	var stats convert.Stats
-	body, format, err := t.fetcher.Fetch(ctx)
+	body, format, err := t.fetcher.Fetch(ctx, bufs)
 	if err == nil {
 		stats, err = t.conv.Convert(body, format, now, dst)
 		if err != nil {

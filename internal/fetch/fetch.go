@@ -25,12 +25,18 @@ const Accept = "text/plain;version=0.0.4;q=1,application/openmetrics-text;versio
 // ErrTooLarge is returned for a body over the size limit.
 var ErrTooLarge = errors.New("body exceeds limits.max_body_size")
 
-// Fetcher fetches one URL repeatedly, reusing its buffers.
+// Fetcher fetches one URL.
 type Fetcher struct {
 	client  *http.Client
 	url     string
 	maxBody int64
+}
 
+// Buffers are what a fetch reads into: the body buffer and a gzip reader.
+// They are not tied to a target, so a scraper needs one set per concurrent
+// fetch rather than one per target: with 64 SGLang targets and 16 workers
+// that is 16 body-sized buffers instead of 64.
+type Buffers struct {
 	buf []byte
 	gz  *gzip.Reader
 }
@@ -40,9 +46,9 @@ func New(client *http.Client, u *url.URL, maxBody int64) *Fetcher {
 	return &Fetcher{client: client, url: u.String(), maxBody: maxBody}
 }
 
-// Fetch returns the body and its format. The body is valid until the next
-// call.
-func (f *Fetcher) Fetch(ctx context.Context) ([]byte, promtext.Format, error) {
+// Fetch returns the body and its format. The body lives in b and is valid
+// until b is used again.
+func (f *Fetcher) Fetch(ctx context.Context, b *Buffers) ([]byte, promtext.Format, error) {
 	req, err := http.NewRequestWithContext(ctx, http.MethodGet, f.url, http.NoBody)
 	if err != nil {
 		return nil, 0, err
@@ -69,38 +75,38 @@ func (f *Fetcher) Fetch(ctx context.Context) ([]byte, promtext.Format, error) {
 	switch enc := strings.ToLower(resp.Header.Get("Content-Encoding")); enc {
 	case "", "identity":
 	case "gzip":
-		if f.gz == nil {
-			f.gz, err = gzip.NewReader(resp.Body)
+		if b.gz == nil {
+			b.gz, err = gzip.NewReader(resp.Body)
 		} else {
-			err = f.gz.Reset(resp.Body)
+			err = b.gz.Reset(resp.Body)
 		}
 		if err != nil {
 			return nil, 0, fmt.Errorf("reading gzip body: %w", err)
 		}
-		body = f.gz
+		body = b.gz
 	default:
 		return nil, 0, fmt.Errorf("unsupported Content-Encoding %q", enc)
 	}
-	n, err := f.read(io.LimitReader(body, f.maxBody+1))
+	n, err := b.read(io.LimitReader(body, f.maxBody+1))
 	if err != nil {
 		return nil, 0, fmt.Errorf("reading body after %d bytes: %w", n, cleanURLError(err))
 	}
 	if int64(n) > f.maxBody {
 		return nil, 0, fmt.Errorf("%w (%d bytes)", ErrTooLarge, f.maxBody)
 	}
-	return f.buf[:n], format, nil
+	return b.buf[:n], format, nil
 }
 
-// read fills f.buf from r. The buffer is kept between scrapes and sized to
+// read fills b.buf from r. The buffer is kept between fetches and sized to
 // the body with a little headroom: bytes.Buffer would keep it at up to
-// twice the body, which for 64 large targets is tens of megabytes.
-func (f *Fetcher) read(r io.Reader) (int, error) {
+// twice the body.
+func (b *Buffers) read(r io.Reader) (int, error) {
 	n := 0
 	for {
-		if n == len(f.buf) {
-			f.buf = append(f.buf, make([]byte, max(n/4, 4096))...)
+		if n == len(b.buf) {
+			b.buf = append(b.buf, make([]byte, max(n/4, 4096))...)
 		}
-		m, err := r.Read(f.buf[n:])
+		m, err := r.Read(b.buf[n:])
 		n += m
 		if err == io.EOF {
 			break
@@ -110,8 +116,8 @@ func (f *Fetcher) read(r io.Reader) (int, error) {
 		}
 	}
 	// Give back a buffer far larger than the body, after a one-off big one.
-	if want := n + n/8 + 4096; len(f.buf) > 2*want {
-		f.buf = append(make([]byte, 0, want), f.buf[:n]...)[:want]
+	if want := n + n/8 + 4096; len(b.buf) > 2*want {
+		b.buf = append(make([]byte, 0, want), b.buf[:n]...)[:want]
 	}
 	return n, nil
 }

@@ -36,18 +36,19 @@ func TestBodiesOfChangingSize(t *testing.T) {
 	defer srv.Close()
 	u, _ := url.Parse(srv.URL)
 	f := New(srv.Client(), u, 8<<20)
+	var b Buffers
 	for i, size := range []int{10, 100_000, 3 << 20, 5000, 0, 700_000} {
 		body = bytes.Repeat([]byte{byte('a' + i)}, size)
 		gz = i%2 == 1
-		got, format, err := f.Fetch(context.Background())
+		got, format, err := f.Fetch(context.Background(), &b)
 		if err != nil {
 			t.Fatal(err)
 		}
 		if !bytes.Equal(got, body) || format != promtext.FormatOpenMetrics {
 			t.Fatalf("size %d: got %d bytes, format %v", size, len(got), format)
 		}
-		if limit := 2 * (size + size/8 + 4096); cap(f.buf) > limit {
-			t.Fatalf("size %d: buffer of %d bytes kept", size, cap(f.buf))
+		if limit := 2 * (size + size/8 + 4096); cap(b.buf) > limit {
+			t.Fatalf("size %d: buffer of %d bytes kept", size, cap(b.buf))
 		}
 	}
 }
