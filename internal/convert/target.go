@@ -58,12 +58,17 @@ type Target struct {
 	// lines remembers what each kept line's series text resolved to, so a
 	// line seen in an earlier body costs one map lookup instead of label
 	// tokenising, sorting and key building. Entries go with their series.
-	lines map[string]lineEntry
+	// Entries live in an arena and are referred to by index: per SGLang
+	// TP=8 target that is thousands of lines, and 4-byte references keep the
+	// cache a fraction of the size that copies of the entries would take.
+	lines     map[string]int32
+	entries   []lineEntry
+	freeLines []int32
 	// prevLines are the previous body's kept lines in order, and curLines
-	// this body's so far. Bodies rarely change shape between scrapes, so
-	// the line at the same position usually has the same text, and one
-	// comparison replaces the hash lookup.
-	prevLines, curLines []lineEntry
+	// this body's so far (noLine for a line that is not cached). Bodies
+	// rarely change shape between scrapes, so the line at the same position
+	// usually has the same text, and one comparison replaces the hash lookup.
+	prevLines, curLines []int32
 
 	keyBuf []byte
 	sorted []promtext.Label
@@ -71,6 +76,9 @@ type Target struct {
 	pairs  []bucketPair
 	counts []uint64
 }
+
+// noLine marks a kept line that has no cache entry.
+const noLine = -1
 
 type lineEntry struct {
 	key   string
@@ -97,7 +105,7 @@ type series struct {
 	key   string
 	attrs pcommon.Map
 	gen   uint64
-	lines []string // keys of t.lines that resolve to this series
+	lines []int32 // entries that resolve to this series
 
 	emitted bool
 	start   pcommon.Timestamp
@@ -128,7 +136,7 @@ func NewTarget(opts Options) *Target {
 		opts:    opts,
 		metrics: map[string]*metric{},
 		series:  map[string]*series{},
-		lines:   map[string]lineEntry{},
+		lines:   map[string]int32{},
 		names:   map[string]string{},
 	}
 }
@@ -180,6 +188,8 @@ func (t *Target) Fail(now pcommon.Timestamp, dst pmetric.MetricSlice) {
 	clear(t.series)
 	clear(t.metrics)
 	clear(t.lines)
+	t.entries = t.entries[:0]
+	t.freeLines = t.freeLines[:0]
 	t.prevLines = t.prevLines[:0]
 }
 
@@ -264,9 +274,10 @@ func (t *Target) add(fam *promtext.Family, s *promtext.Sample) error {
 		ro    role
 		bound float64
 	)
-	e, ok := t.knownLine(s.Series)
-	if ok && e.typ == fam.Type && t.createdFor == nil {
-		t.curLines = append(t.curLines, e)
+	idx := t.knownLine(s.Series)
+	if idx != noLine && t.entries[idx].typ == fam.Type && t.createdFor == nil {
+		t.curLines = append(t.curLines, idx)
+		e := &t.entries[idx]
 		sr, ro, bound = e.sr, e.role, e.bound
 		if m := sr.m; m != t.helpChecked {
 			t.helpChecked = m
@@ -289,13 +300,11 @@ func (t *Target) add(fam *promtext.Family, s *promtext.Sample) error {
 		}
 		sr = t.lookup(m, s.Labels)
 		ro, bound = r.role, s.Bound
-		e = lineEntry{}
+		idx = noLine
 		if t.createdFor == nil {
-			e = lineEntry{key: string(s.Series), sr: sr, typ: fam.Type, role: ro, bound: bound}
-			t.lines[e.key] = e
-			sr.lines = append(sr.lines, e.key)
+			idx = t.newLine(lineEntry{key: string(s.Series), sr: sr, typ: fam.Type, role: ro, bound: bound})
 		}
-		t.curLines = append(t.curLines, e)
+		t.curLines = append(t.curLines, idx)
 	}
 	m := sr.m
 	t.touch(m)
@@ -348,14 +357,44 @@ func (t *Target) add(fam *promtext.Family, s *promtext.Sample) error {
 	return nil
 }
 
-// knownLine finds what a line's series text resolved to before: first at
-// the same position in the previous body, then anywhere.
-func (t *Target) knownLine(text []byte) (lineEntry, bool) {
-	if i := len(t.curLines); i < len(t.prevLines) && t.prevLines[i].key == string(text) {
-		return t.prevLines[i], true
+// knownLine finds the entry a line's series text resolved to before: first
+// at the same position in the previous body, then anywhere; noLine if none.
+func (t *Target) knownLine(text []byte) int32 {
+	if i := len(t.curLines); i < len(t.prevLines) {
+		if idx := t.prevLines[i]; idx != noLine && t.entries[idx].key == string(text) {
+			return idx
+		}
 	}
-	e, ok := t.lines[string(text)]
-	return e, ok
+	if idx, ok := t.lines[string(text)]; ok {
+		return idx
+	}
+	return noLine
+}
+
+func (t *Target) newLine(e lineEntry) int32 {
+	var idx int32
+	if n := len(t.freeLines); n > 0 {
+		idx = t.freeLines[n-1]
+		t.freeLines = t.freeLines[:n-1]
+		t.entries[idx] = e
+	} else {
+		idx = int32(len(t.entries))
+		t.entries = append(t.entries, e)
+	}
+	t.lines[e.key] = idx
+	e.sr.lines = append(e.sr.lines, idx)
+	return idx
+}
+
+// dropLines forgets the cache entries of a series that is gone.
+func (t *Target) dropLines(sr *series) {
+	for _, idx := range sr.lines {
+		if cur, ok := t.lines[t.entries[idx].key]; ok && cur == idx {
+			delete(t.lines, t.entries[idx].key)
+		}
+		t.entries[idx] = lineEntry{}
+		t.freeLines = append(t.freeLines, idx)
+	}
 }
 
 // lookup finds or creates the series of m with these labels. The key is the
@@ -497,11 +536,7 @@ func (t *Target) sweep() {
 			sr.m.stale = append(sr.m.stale, sr)
 		}
 		delete(t.series, k)
-		for _, l := range sr.lines {
-			if e, ok := t.lines[l]; ok && e.sr == sr {
-				delete(t.lines, l)
-			}
-		}
+		t.dropLines(sr)
 		sr.m.nSeries--
 	}
 	for k, m := range t.metrics {
