@@ -2,5 +2,5 @@
 // runtime /metrics endpoints and converts their `sglang:` and `dynamo_`
 // families to pdata.
 //
-//go:generate go tool -modfile=internal/tools/go.mod mdatagen metadata.yaml
+//go:generate bash scripts/generate.sh
 package sglangdynamoreceiver
