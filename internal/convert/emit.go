@@ -101,14 +101,7 @@ func (t *Target) numberPoints(m *metric, dps pmetric.NumberDataPointSlice, n int
 			continue
 		}
 		dp := dps.AppendEmpty()
-		sr.attrs.CopyTo(dp.Attributes())
-		ts := sr.timestamp(now)
-		dp.SetTimestamp(ts)
-		if cumulative {
-			dp.SetStartTimestamp(sr.startTime(ts, sr.value))
-		} else {
-			sr.emitted = true
-		}
+		livePoint(sr, dp, now, sr.value, cumulative)
 		dp.SetDoubleValue(sr.value)
 	}
 	staleMarkers(m.stale, dps.AppendEmpty, now, cumulative)
@@ -121,10 +114,7 @@ func (t *Target) histogramPoints(m *metric, dps pmetric.HistogramDataPointSlice,
 			continue
 		}
 		dp := dps.AppendEmpty()
-		sr.attrs.CopyTo(dp.Attributes())
-		ts := sr.timestamp(now)
-		dp.SetTimestamp(ts)
-		dp.SetStartTimestamp(sr.startTime(ts, sr.count))
+		livePoint(sr, dp, now, sr.count, true)
 		dp.SetCount(uint64(sr.count))
 		if sr.has&hasSum != 0 {
 			dp.SetSum(sr.sum)
@@ -150,10 +140,7 @@ func (t *Target) summaryPoints(m *metric, dps pmetric.SummaryDataPointSlice, n i
 			continue
 		}
 		dp := dps.AppendEmpty()
-		sr.attrs.CopyTo(dp.Attributes())
-		ts := sr.timestamp(now)
-		dp.SetTimestamp(ts)
-		dp.SetStartTimestamp(sr.startTime(ts, sr.count))
+		livePoint(sr, dp, now, sr.count, true)
 		dp.SetCount(uint64(sr.count))
 		dp.SetSum(sr.sum)
 		qs := dp.QuantileValues()
@@ -173,6 +160,20 @@ type point interface {
 	SetTimestamp(pcommon.Timestamp)
 	SetStartTimestamp(pcommon.Timestamp)
 	SetFlags(pmetric.DataPointFlags)
+}
+
+// livePoint writes what every live point has: attributes, timestamp and,
+// for cumulative points, the start time, where cur is the value whose
+// decrease means a reset (a counter's value, a histogram's count).
+func livePoint[P point](sr *series, dp P, now pcommon.Timestamp, cur float64, cumulative bool) {
+	sr.attrs.CopyTo(dp.Attributes())
+	ts := sr.timestamp(now)
+	dp.SetTimestamp(ts)
+	if cumulative {
+		dp.SetStartTimestamp(sr.startTime(ts, cur))
+	} else {
+		sr.emitted = true
+	}
 }
 
 // staleMarkers appends one NoRecordedValue point per vanished series, at
