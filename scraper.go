@@ -52,8 +52,8 @@ type job struct {
 	done *sync.WaitGroup
 }
 
-// targetScraper is one endpoint with its own client, buffers and state.
-// Targets share nothing, so one target's faults cannot reach another's
+// targetScraper is one endpoint with its own client and conversion state.
+// Targets share no state, so one target's faults cannot reach another's
 // data.
 type targetScraper struct {
 	target
@@ -99,10 +99,10 @@ func scope(bi component.BuildInfo) pcommon.InstrumentationScope {
 	return sc
 }
 
-// keepPrefixes is the family filter. Besides each `sglang:` prefix it
-// accepts the `sglang_` spelling that prometheus_client's escaping bug
-// gives to a family declared without a TYPE line; declared families are
-// matched on the name in their TYPE line, which keeps the colon.
+// keepPrefixes is the family filter, applied to family names: for a family
+// with a TYPE line that is the declared name, which keeps `sglang:` even
+// when prometheus_client's escaping bug prints `sglang_` on the samples.
+// A prefix "" keeps everything.
 func keepPrefixes(prefixes []string) promtext.KeepFunc {
 	var ps []string
 	for _, p := range prefixes {
