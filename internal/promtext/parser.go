@@ -207,7 +207,7 @@ func (p *Parser) Reset(body []byte, format Format, keep KeepFunc, limits Limits)
 	p.eof = false
 }
 
-// Stats returns the counts so far; complete once Next returned io.EOF.
+// Stats returns the counts so far; complete once Next has returned Done.
 func (p *Parser) Stats() Stats { return p.stats }
 
 // Family returns the family of the sample last returned by Next.
