@@ -112,13 +112,13 @@ type series struct {
 	last    float64 // last emitted value (sums) or count (histograms, summaries)
 
 	// What the current body says about the series.
-	has                    uint8
-	value, sum, count      float64
-	created                float64
-	ts                     int64
-	hasTS                  bool
-	bounds, values         []float64 // buckets (le, cumulative) or quantiles
-	boundsSorted, anyDupes bool
+	has               uint8
+	value, sum, count float64
+	created           float64
+	ts                int64
+	hasTS             bool
+	bounds, values    []float64 // buckets (le, cumulative) or quantiles
+	boundsSorted      bool
 }
 
 const (
@@ -236,8 +236,7 @@ func (t *Target) beginFamily(fam *promtext.Family, format promtext.Format) {
 // touchedMetric returns the metric of that kind and name if this body has
 // already produced it.
 func (t *Target) touchedMetric(k kind, base []byte, suffix string) *metric {
-	t.keyBuf = append(append(append(t.keyBuf[:0], byte(k)), base...), suffix...)
-	m := t.metrics[string(t.keyBuf)]
+	m := t.metrics[string(t.metricKey(k, base, suffix))]
 	if m == nil || m.gen != t.gen {
 		return nil
 	}
@@ -245,18 +244,29 @@ func (t *Target) touchedMetric(k kind, base []byte, suffix string) *metric {
 }
 
 func (t *Target) metricFor(fam *promtext.Family, r rule) *metric {
-	t.keyBuf = append(append(append(t.keyBuf[:0], byte(r.kind)), fam.Name...), r.nameSuffix...)
-	m := t.metrics[string(t.keyBuf)]
+	k := t.metricKey(r.kind, fam.Name, r.nameSuffix)
+	m := t.metrics[string(k)]
 	if m == nil {
-		key := string(t.keyBuf)
+		key := string(k)
 		m = &metric{key: key, kind: r.kind, name: key[1:]}
 		t.metrics[key] = m
 	}
-	if m.helpRaw != string(fam.Help) {
-		m.helpRaw = string(fam.Help)
-		m.help = promtext.Unescape(fam.Help)
-	}
+	m.setHelp(fam.Help)
 	return m
+}
+
+// metricKey builds, in t.keyBuf, a metric's key: its kind, then its name.
+func (t *Target) metricKey(k kind, base []byte, suffix string) []byte {
+	t.keyBuf = append(append(append(t.keyBuf[:0], byte(k)), base...), suffix...)
+	return t.keyBuf
+}
+
+// setHelp takes the family's HELP as the description when it changed.
+func (m *metric) setHelp(raw []byte) {
+	if m.helpRaw != string(raw) {
+		m.helpRaw = string(raw)
+		m.help = promtext.Unescape(raw)
+	}
 }
 
 func (t *Target) touch(m *metric) {
@@ -281,10 +291,7 @@ func (t *Target) add(fam *promtext.Family, s *promtext.Sample) error {
 		sr, ro, bound = e.sr, e.role, e.bound
 		if m := sr.m; m != t.helpChecked {
 			t.helpChecked = m
-			if m.helpRaw != string(fam.Help) {
-				m.helpRaw = string(fam.Help)
-				m.help = promtext.Unescape(fam.Help)
-			}
+			m.setHelp(fam.Help)
 		}
 	} else {
 		if err := t.parser.ParseLabels(); err != nil {

@@ -154,9 +154,6 @@ func (e *Error) Error() string {
 	return fmt.Sprintf("line %d: %s: %q", e.Line, e.Reason, e.Text)
 }
 
-// ErrSampleLimit is returned when a body has more kept samples than allowed.
-var ErrSampleLimit = errors.New("sample limit exceeded")
-
 // KeepFunc decides from a family name whether its samples are wanted.
 type KeepFunc func(name []byte) bool
 
@@ -524,7 +521,7 @@ func (p *Parser) sampleLine(line []byte, start int) (*Sample, error) {
 	p.seen++
 	p.stats.KeptSamples++
 	if p.limits.MaxSamples > 0 && p.stats.KeptSamples > p.limits.MaxSamples {
-		return nil, &Error{Line: p.line, Reason: fmt.Sprintf("%v: more than %d samples kept", ErrSampleLimit, p.limits.MaxSamples)}
+		return nil, &Error{Line: p.line, Reason: fmt.Sprintf("sample limit exceeded: more than %d samples kept", p.limits.MaxSamples)}
 	}
 	s := &p.sample
 	*s = Sample{Suffix: suffix}
