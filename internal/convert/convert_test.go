@@ -2,8 +2,10 @@ package convert
 
 import (
 	"bytes"
+	"fmt"
 	"os"
 	"path/filepath"
+	"slices"
 	"strings"
 	"testing"
 
@@ -109,6 +111,7 @@ func FuzzConvert(f *testing.F) {
 	for _, s := range seeds {
 		if b, err := os.ReadFile(s); err == nil {
 			f.Add(b, b[:len(b)/2], false)
+			f.Add(b, b, false) // the steady state: every line known
 		}
 	}
 	f.Fuzz(func(t *testing.T, first, second []byte, om bool) {
@@ -117,9 +120,27 @@ func FuzzConvert(f *testing.F) {
 			format = promtext.FormatOpenMetrics
 		}
 		tg := NewTarget(Options{Keep: keepOurs, Limits: promtext.Limits{MaxSamples: 10000}})
-		for i, body := range [][]byte{first, second, first} {
+		bodies := [][]byte{first, second, first}
+		errs := make([]error, len(bodies))
+		lives := make([][]string, len(bodies))
+		for i, body := range bodies {
 			ms := pmetric.NewMetricSlice()
-			if _, err := tg.Convert(body, format, pcommon.Timestamp(i+1), ms); err != nil {
+			_, err := tg.Convert(body, format, pcommon.Timestamp(i+1), ms)
+			errs[i], lives[i] = err, livePoints(ms)
+			// What the state remembers between bodies (the line cache, the
+			// expected lines) must not change what a body means.
+			for j := range i {
+				if !bytes.Equal(bodies[j], body) {
+					continue
+				}
+				if (err == nil) != (errs[j] == nil) {
+					t.Fatalf("the same body gave %v, then %v", errs[j], err)
+				}
+				if err == nil && !slices.Equal(lives[j], lives[i]) {
+					t.Fatalf("the same body gave\n%v\nthen\n%v", lives[j], lives[i])
+				}
+			}
+			if err != nil {
 				if tg.LiveSeries() != 0 {
 					t.Fatal("a failed body must leave no state")
 				}
@@ -128,6 +149,51 @@ func FuzzConvert(f *testing.F) {
 			checkInvariants(t, ms)
 		}
 	})
+}
+
+// livePoints lists the live points of ms as sorted text: name, type,
+// attributes and values, without times.
+func livePoints(ms pmetric.MetricSlice) []string {
+	var out []string
+	add := func(m pmetric.Metric, attrs pcommon.Map, flags pmetric.DataPointFlags, v ...any) {
+		if !flags.NoRecordedValue() {
+			out = append(out, fmt.Sprint(m.Name(), " ", m.Type(), " ", attrs.AsRaw(), " ", v))
+		}
+	}
+	for i := 0; i < ms.Len(); i++ {
+		m := ms.At(i)
+		switch m.Type() {
+		case pmetric.MetricTypeGauge, pmetric.MetricTypeSum:
+			var dps pmetric.NumberDataPointSlice
+			if m.Type() == pmetric.MetricTypeSum {
+				dps = m.Sum().DataPoints()
+			} else {
+				dps = m.Gauge().DataPoints()
+			}
+			for j := 0; j < dps.Len(); j++ {
+				dp := dps.At(j)
+				add(m, dp.Attributes(), dp.Flags(), dp.DoubleValue())
+			}
+		case pmetric.MetricTypeHistogram:
+			dps := m.Histogram().DataPoints()
+			for j := 0; j < dps.Len(); j++ {
+				dp := dps.At(j)
+				add(m, dp.Attributes(), dp.Flags(), dp.Count(), dp.Sum(), dp.ExplicitBounds().AsRaw(), dp.BucketCounts().AsRaw())
+			}
+		case pmetric.MetricTypeSummary:
+			dps := m.Summary().DataPoints()
+			for j := 0; j < dps.Len(); j++ {
+				dp := dps.At(j)
+				var qs []float64
+				for k := 0; k < dp.QuantileValues().Len(); k++ {
+					qs = append(qs, dp.QuantileValues().At(k).Quantile(), dp.QuantileValues().At(k).Value())
+				}
+				add(m, dp.Attributes(), dp.Flags(), dp.Count(), dp.Sum(), qs)
+			}
+		}
+	}
+	slices.Sort(out)
+	return out
 }
 
 func checkInvariants(t *testing.T, ms pmetric.MetricSlice) {
@@ -176,5 +242,71 @@ func TestKnownLinesFollowTheirFamily(t *testing.T) {
 	v, _ := m.Gauge().DataPoints().At(0).Attributes().Get("v")
 	if m.Description() != "New." || v.Str() != "a}b\"c" {
 		t.Fatalf("description %q, v %q", m.Description(), v.Str())
+	}
+}
+
+// TestLineCacheFollowsLiveSeries: under label churn (prometheus_client's
+// pid label changes with every worker restart) the line cache and its text
+// arena shrink with the series, and a text cached under two family types
+// resolves by the type it is read under.
+func TestLineCacheFollowsLiveSeries(t *testing.T) {
+	tg := NewTarget(Options{Keep: keepOurs})
+	for i := range 200 {
+		var b strings.Builder
+		b.WriteString("# TYPE sglang:g gauge\n")
+		for j := range 50 {
+			fmt.Fprintf(&b, "sglang:g{pid=\"%d\",rank=\"%d\"} %d\n", i, j, j)
+		}
+		ms, err := convert(t, tg, b.String(), promtext.FormatText, pcommon.Timestamp(i+1))
+		if err != nil {
+			t.Fatal(err)
+		}
+		if i > 0 && ms.At(0).Gauge().DataPoints().Len() != 100 {
+			t.Fatalf("body %d: %d points, want 50 live and 50 stale", i, ms.At(0).Gauge().DataPoints().Len())
+		}
+		live := 0
+		for _, e := range tg.entries {
+			if e.sr != nil {
+				live++
+			}
+		}
+		liveText := len(tg.text) - tg.deadText
+		if live != 50 || len(tg.lines) != 50 || tg.LiveSeries() != 50 {
+			t.Fatalf("body %d: %d live entries, %d hashes, %d series; want 50", i, live, len(tg.lines), tg.LiveSeries())
+		}
+		if len(tg.text) > 2*liveText+4096 || len(tg.entries) > 100 {
+			t.Fatalf("body %d: text arena %d bytes for %d live, %d entries", i, len(tg.text), liveText, len(tg.entries))
+		}
+	}
+
+	// The same text as a gauge, then as a counter's sample, then as a gauge
+	// again: each reading takes its own family's meaning.
+	tg = NewTarget(Options{Keep: keepOurs})
+	for i, typ := range []string{"gauge", "counter", "gauge"} {
+		ms, err := convert(t, tg, "# TYPE sglang:x "+typ+"\nsglang:x 7\n", promtext.FormatText, pcommon.Timestamp(i+1))
+		if err != nil {
+			t.Fatal(err)
+		}
+		var got pmetric.MetricType
+		for j := 0; j < ms.Len(); j++ {
+			m := ms.At(j)
+			switch m.Type() {
+			case pmetric.MetricTypeGauge:
+				if !m.Gauge().DataPoints().At(0).Flags().NoRecordedValue() {
+					got = m.Type()
+				}
+			case pmetric.MetricTypeSum:
+				if !m.Sum().DataPoints().At(0).Flags().NoRecordedValue() {
+					got = m.Type()
+				}
+			}
+		}
+		want := pmetric.MetricTypeGauge
+		if typ == "counter" {
+			want = pmetric.MetricTypeSum
+		}
+		if got != want {
+			t.Fatalf("body %d (%s): live point of type %v", i, typ, got)
+		}
 	}
 }

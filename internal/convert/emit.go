@@ -154,6 +154,16 @@ func (t *Target) summaryPoints(m *metric, dps pmetric.SummaryDataPointSlice, n i
 	staleMarkers(m.stale, dps.AppendEmpty, now, true)
 }
 
+// putAttrs writes the series' labels into a new point's attributes. PutStr
+// also keeps the last of two equal names (`job` renamed beside an
+// `exported_job`), as a map built label by label would.
+func (sr *series) putAttrs(dst pcommon.Map) {
+	dst.EnsureCapacity(len(sr.attrs) / 2)
+	for i := 0; i < len(sr.attrs); i += 2 {
+		dst.PutStr(sr.attrs[i], sr.attrs[i+1])
+	}
+}
+
 // point is what every kind of data point has in common.
 type point interface {
 	Attributes() pcommon.Map
@@ -166,7 +176,7 @@ type point interface {
 // for cumulative points, the start time, where cur is the value whose
 // decrease means a reset (a counter's value, a histogram's count).
 func livePoint[P point](sr *series, dp P, now pcommon.Timestamp, cur float64, cumulative bool) {
-	sr.attrs.CopyTo(dp.Attributes())
+	sr.putAttrs(dp.Attributes())
 	ts := sr.timestamp(now)
 	dp.SetTimestamp(ts)
 	if cumulative {
@@ -181,7 +191,7 @@ func livePoint[P point](sr *series, dp P, now pcommon.Timestamp, cur float64, cu
 func staleMarkers[P point](stale []*series, appendEmpty func() P, now pcommon.Timestamp, withStart bool) {
 	for _, sr := range stale {
 		dp := appendEmpty()
-		sr.attrs.CopyTo(dp.Attributes())
+		sr.putAttrs(dp.Attributes())
 		dp.SetTimestamp(now)
 		if withStart {
 			dp.SetStartTimestamp(sr.start)

@@ -11,6 +11,7 @@ import (
 	"bytes"
 	"errors"
 	"fmt"
+	"hash/maphash"
 	"math"
 	"slices"
 	"strings"
@@ -55,20 +56,28 @@ type Target struct {
 	// the family's HELP, so a family's lines compare it once, not per line.
 	helpChecked *metric
 
-	// lines remembers what each kept line's series text resolved to, so a
-	// line seen in an earlier body costs one map lookup instead of label
-	// tokenising, sorting and key building. Entries go with their series.
-	// Entries live in an arena and are referred to by index: per SGLang
-	// TP=8 target that is thousands of lines, and 4-byte references keep the
-	// cache a fraction of the size that copies of the entries would take.
-	lines     map[string]int32
+	// The line cache remembers what each kept line's series text resolved
+	// to, so a line seen in an earlier body costs one comparison instead of
+	// label tokenising, sorting and key building. Entries go with their
+	// series. Per SGLang TP=8 target that is thousands of lines, so the
+	// cache holds no pointers but the series: entries sit in one arena and
+	// are referred to by index, their texts sit in one byte arena in the
+	// order the body printed them, and the index is keyed by a hash. A
+	// scrape then compares each line with the next stretch of one array,
+	// where separately allocated keys cost a cache miss per line, and the
+	// garbage collector has a few large objects to mark, not thousands.
+	lines     map[uint64]int32 // hash of the text -> newest entry with it
 	entries   []lineEntry
 	freeLines []int32
+	text      []byte // the entries' texts
+	deadText  int    // bytes of text whose entries are gone
+	seed      maphash.Seed
 	// prevLines are the previous body's kept lines in order, and curLines
 	// this body's so far (noLine for a line that is not cached). Bodies
 	// rarely change shape between scrapes, so the line at the same position
 	// usually has the same text, and one comparison replaces the hash lookup.
 	prevLines, curLines []int32
+	moved               []bool // scratch for compactText
 
 	keyBuf []byte
 	sorted []promtext.Label
@@ -81,11 +90,14 @@ type Target struct {
 const noLine = -1
 
 type lineEntry struct {
-	key   string
-	sr    *series
-	typ   promtext.Type // the family type the text was resolved under
-	role  role
-	bound float64
+	sr      *series // nil for a free entry
+	off, n  uint32  // the text, in Target.text
+	next    int32   // the next older entry with the same hash, or noLine
+	nameLen uint16  // of the metric name in the text; 0 if longer
+	suffix  promtext.Suffix
+	typ     promtext.Type // the family type the text was resolved under
+	role    role
+	bound   float64
 }
 
 type metric struct {
@@ -101,9 +113,13 @@ type metric struct {
 }
 
 type series struct {
-	m     *metric
-	key   string
-	attrs pcommon.Map
+	m   *metric
+	key string
+	// attrs holds label name, value pairs, names interned. One flat slice
+	// rather than a pcommon.Map: emission reads it for every point of every
+	// scrape, and a map's values are each a separate heap object that a
+	// cold cache fetches one by one.
+	attrs []string
 	gen   uint64
 	lines []int32 // entries that resolve to this series
 
@@ -136,7 +152,8 @@ func NewTarget(opts Options) *Target {
 		opts:    opts,
 		metrics: map[string]*metric{},
 		series:  map[string]*series{},
-		lines:   map[string]int32{},
+		lines:   map[uint64]int32{},
+		seed:    maphash.MakeSeed(),
 		names:   map[string]string{},
 	}
 }
@@ -166,6 +183,7 @@ func (t *Target) Convert(body []byte, format promtext.Format, now pcommon.Timest
 	}
 	t.sweep()
 	t.emit(now, dst)
+	t.compactText()
 	t.prevLines, t.curLines = t.curLines, t.prevLines
 	stats.Series = len(t.series)
 	return stats, nil
@@ -190,11 +208,19 @@ func (t *Target) Fail(now pcommon.Timestamp, dst pmetric.MetricSlice) {
 	clear(t.lines)
 	t.entries = t.entries[:0]
 	t.freeLines = t.freeLines[:0]
+	t.text = t.text[:0]
+	t.deadText = 0
 	t.prevLines = t.prevLines[:0]
 }
 
 func (t *Target) ingest(format promtext.Format) error {
 	for {
+		if i := len(t.curLines); i < len(t.prevLines) {
+			if idx := t.prevLines[i]; idx != noLine && t.entries[idx].nameLen > 0 {
+				e := &t.entries[idx]
+				t.parser.Expect(t.textOf(idx), int(e.nameLen), e.suffix)
+			}
+		}
 		s, err := t.parser.Next()
 		if err != nil {
 			if errors.Is(err, promtext.Done) {
@@ -284,7 +310,15 @@ func (t *Target) add(fam *promtext.Family, s *promtext.Sample) error {
 		ro    role
 		bound float64
 	)
-	idx := t.knownLine(s.Series)
+	var (
+		idx  int32
+		hash uint64
+	)
+	if s.Expected {
+		idx = t.prevLines[len(t.curLines)]
+	} else {
+		idx, hash = t.knownLine(s.Series)
+	}
 	if idx != noLine && t.entries[idx].typ == fam.Type && t.createdFor == nil {
 		t.curLines = append(t.curLines, idx)
 		e := &t.entries[idx]
@@ -309,7 +343,11 @@ func (t *Target) add(fam *promtext.Family, s *promtext.Sample) error {
 		ro, bound = r.role, s.Bound
 		idx = noLine
 		if t.createdFor == nil {
-			idx = t.newLine(lineEntry{key: string(s.Series), sr: sr, typ: fam.Type, role: ro, bound: bound})
+			e := lineEntry{sr: sr, suffix: s.Suffix, typ: fam.Type, role: ro, bound: bound}
+			if s.NameLen <= math.MaxUint16 {
+				e.nameLen = uint16(s.NameLen)
+			}
+			idx = t.newLine(s.Series, hash, e)
 		}
 		t.curLines = append(t.curLines, idx)
 	}
@@ -366,19 +404,43 @@ func (t *Target) add(fam *promtext.Family, s *promtext.Sample) error {
 
 // knownLine finds the entry a line's series text resolved to before: first
 // at the same position in the previous body, then anywhere; noLine if none.
-func (t *Target) knownLine(text []byte) int32 {
+// The hash is returned for newLine when it had to be computed.
+func (t *Target) knownLine(text []byte) (int32, uint64) {
 	if i := len(t.curLines); i < len(t.prevLines) {
-		if idx := t.prevLines[i]; idx != noLine && t.entries[idx].key == string(text) {
-			return idx
+		if idx := t.prevLines[i]; idx != noLine && string(t.textOf(idx)) == string(text) {
+			return idx, 0
 		}
 	}
-	if idx, ok := t.lines[string(text)]; ok {
-		return idx
+	h := maphash.Bytes(t.seed, text)
+	idx, ok := t.lines[h]
+	if !ok {
+		return noLine, h
 	}
-	return noLine
+	for ; idx != noLine; idx = t.entries[idx].next {
+		if string(t.textOf(idx)) == string(text) {
+			return idx, h
+		}
+	}
+	return noLine, h
 }
 
-func (t *Target) newLine(e lineEntry) int32 {
+func (t *Target) textOf(idx int32) []byte {
+	e := &t.entries[idx]
+	return t.text[e.off : e.off+e.n]
+}
+
+// newLine caches text as resolving to e. A text already cached under
+// another family type gets a second, newer entry, which lookups find first.
+func (t *Target) newLine(text []byte, hash uint64, e lineEntry) int32 {
+	if hash == 0 {
+		hash = maphash.Bytes(t.seed, text)
+	}
+	e.off, e.n = uint32(len(t.text)), uint32(len(text))
+	t.text = append(t.text, text...)
+	e.next = noLine
+	if head, ok := t.lines[hash]; ok {
+		e.next = head
+	}
 	var idx int32
 	if n := len(t.freeLines); n > 0 {
 		idx = t.freeLines[n-1]
@@ -388,7 +450,7 @@ func (t *Target) newLine(e lineEntry) int32 {
 		idx = int32(len(t.entries))
 		t.entries = append(t.entries, e)
 	}
-	t.lines[e.key] = idx
+	t.lines[hash] = idx
 	e.sr.lines = append(e.sr.lines, idx)
 	return idx
 }
@@ -396,12 +458,54 @@ func (t *Target) newLine(e lineEntry) int32 {
 // dropLines forgets the cache entries of a series that is gone.
 func (t *Target) dropLines(sr *series) {
 	for _, idx := range sr.lines {
-		if cur, ok := t.lines[t.entries[idx].key]; ok && cur == idx {
-			delete(t.lines, t.entries[idx].key)
+		e := &t.entries[idx]
+		hash := maphash.Bytes(t.seed, t.textOf(idx))
+		if head := t.lines[hash]; head == idx {
+			if e.next == noLine {
+				delete(t.lines, hash)
+			} else {
+				t.lines[hash] = e.next
+			}
+		} else {
+			for p := head; p != noLine; p = t.entries[p].next {
+				if t.entries[p].next == idx {
+					t.entries[p].next = e.next
+					break
+				}
+			}
 		}
-		t.entries[idx] = lineEntry{}
+		t.deadText += int(e.n)
+		*e = lineEntry{}
 		t.freeLines = append(t.freeLines, idx)
 	}
+}
+
+// compactText rewrites the text arena once more of it is dead than live,
+// in this body's line order, so that it stays proportional to the live
+// series and the next scrape reads it front to back.
+func (t *Target) compactText() {
+	if t.deadText < 4096 || t.deadText < len(t.text)/2 {
+		return
+	}
+	text := make([]byte, 0, len(t.text)-t.deadText)
+	t.moved = append(t.moved[:0], make([]bool, len(t.entries))...)
+	move := func(idx int32) {
+		if idx == noLine || t.moved[idx] || t.entries[idx].sr == nil {
+			return
+		}
+		t.moved[idx] = true
+		e := &t.entries[idx]
+		off := uint32(len(text))
+		text = append(text, t.text[e.off:e.off+e.n]...)
+		e.off = off
+	}
+	for _, idx := range t.curLines {
+		move(idx)
+	}
+	for idx := range t.entries {
+		move(int32(idx))
+	}
+	t.text, t.deadText = text, 0
 }
 
 // lookup finds or creates the series of m with these labels. The key is the
@@ -427,13 +531,18 @@ func (t *Target) lookup(m *metric, labels []promtext.Label) *series {
 	if sr := t.series[string(k)]; sr != nil {
 		return sr
 	}
-	sr := &series{m: m, key: string(k), attrs: pcommon.NewMap()}
-	sr.attrs.EnsureCapacity(len(labels))
+	n := 0
+	for _, l := range labels {
+		if len(l.Value) > 0 {
+			n++
+		}
+	}
+	sr := &series{m: m, key: string(k), attrs: make([]string, 0, 2*n)}
 	for _, l := range labels {
 		if len(l.Value) == 0 {
 			continue
 		}
-		sr.attrs.PutStr(t.attrName(l.Name), promtext.Unescape(l.Value))
+		sr.attrs = append(sr.attrs, t.attrName(l.Name), promtext.Unescape(l.Value))
 	}
 	t.series[sr.key] = sr
 	m.nSeries++
@@ -553,16 +662,14 @@ func (t *Target) sweep() {
 	}
 }
 
-func attrString(m pcommon.Map) string {
+func attrString(attrs []string) string {
 	var b strings.Builder
 	b.WriteByte('{')
-	first := true
-	for k, v := range m.All() {
-		if !first {
+	for i := 0; i < len(attrs); i += 2 {
+		if i > 0 {
 			b.WriteByte(',')
 		}
-		first = false
-		fmt.Fprintf(&b, "%s=%q", k, v.Str())
+		fmt.Fprintf(&b, "%s=%q", attrs[i], attrs[i+1])
 	}
 	b.WriteByte('}')
 	return b.String()

@@ -103,8 +103,12 @@ type Label struct {
 // buffers and are valid until the next call to Next.
 type Sample struct {
 	Suffix Suffix
-	// Series is the sample's name and label set exactly as written.
-	Series []byte
+	// Series is the sample's name and label set exactly as written, and
+	// Series[:NameLen] the name.
+	Series  []byte
+	NameLen int
+	// Expected is set when Series is the text passed to Expect.
+	Expected bool
 	// Labels, Bound and HasBound are filled by ParseLabels. Labels excludes
 	// `le` on histogram buckets and `quantile` on summary quantiles; their
 	// value is in Bound.
@@ -178,12 +182,31 @@ type Parser struct {
 	helped   bool
 	seen     int // kept samples so far in this family block
 
+	expect    expectation
 	sample    Sample
 	labels    []Label
 	lineStart int // offset of the current sample line, for errors
 	nameLen   int
 	stats     Stats
 	eof       bool
+}
+
+// expectation is what Expect was told.
+type expectation struct {
+	series  []byte
+	nameLen int
+	suffix  Suffix
+}
+
+// Expect says that the next kept sample line probably starts with series,
+// a Series that Next returned for an earlier body, with that NameLen and
+// Suffix. When it does, and its name still fits the current family as that
+// suffix, the line's name and label set are not scanned: equal bytes in the
+// same family parse alike. The sample is then marked Expected. Bodies rarely
+// change shape between scrapes, so a consumer that remembers the previous
+// body's lines in order can name nearly every line in advance.
+func (p *Parser) Expect(series []byte, nameLen int, suffix Suffix) {
+	p.expect = expectation{series, nameLen, suffix}
 }
 
 // Reset prepares the parser for a new body.
@@ -202,6 +225,7 @@ func (p *Parser) Reset(body []byte, format Format, keep KeepFunc, limits Limits)
 	p.seen = 0
 	p.stats = Stats{}
 	p.eof = false
+	p.expect = expectation{}
 }
 
 // Stats returns the counts so far; complete once Next has returned Done.
@@ -487,6 +511,11 @@ func (p *Parser) suffixOf(tail []byte) (Suffix, bool) {
 // dropped family.
 func (p *Parser) sampleLine(line []byte, start int) (*Sample, error) {
 	p.stats.Samples++
+	if p.expected(line) {
+		x := p.expect
+		p.expect.series = nil
+		return p.sampleValue(line, start, len(x.series), x.nameLen, x.suffix, true)
+	}
 	// Most lines continue the current family: compare its name once and
 	// scan only what follows, the suffix.
 	var (
@@ -518,15 +547,7 @@ func (p *Parser) sampleLine(line []byte, start int) (*Sample, error) {
 	if !p.famKeep {
 		return nil, nil
 	}
-	p.seen++
-	p.stats.KeptSamples++
-	if p.limits.MaxSamples > 0 && p.stats.KeptSamples > p.limits.MaxSamples {
-		return nil, &Error{Line: p.line, Reason: fmt.Sprintf("sample limit exceeded: more than %d samples kept", p.limits.MaxSamples)}
-	}
-	s := &p.sample
-	*s = Sample{Suffix: suffix}
-	p.lineStart = start
-	p.nameLen = n
+	p.expect.series = nil
 	rest := line[n:]
 	if len(rest) > 0 && rest[0] == '{' {
 		end := p.labelSetEnd(rest)
@@ -535,7 +556,40 @@ func (p *Parser) sampleLine(line []byte, start int) (*Sample, error) {
 		}
 		rest = rest[end:]
 	}
-	s.Series = line[:len(line)-len(rest)]
+	return p.sampleValue(line, start, len(line)-len(rest), n, suffix, false)
+}
+
+// expected reports whether line is the expected one: it starts with the
+// expected series text and a space, the family is kept, and the name is
+// the current family's name plus a suffix its type allows.
+func (p *Parser) expected(line []byte) bool {
+	x := &p.expect
+	fn := p.fam.Name
+	return x.series != nil && p.famKeep &&
+		len(line) > len(x.series) && line[len(x.series)] == ' ' &&
+		x.nameLen == len(fn)+len(suffixNames[x.suffix]) &&
+		allowedMask[p.fam.Type]&(1<<x.suffix) != 0 &&
+		string(line[:len(x.series)]) == string(x.series) &&
+		string(line[:len(fn)]) == string(fn)
+}
+
+// sampleValue completes a kept sample whose series text is known: it
+// counts it and parses the value and what follows.
+func (p *Parser) sampleValue(line []byte, start, seriesLen, nameLen int, suffix Suffix, expected bool) (*Sample, error) {
+	p.seen++
+	p.stats.KeptSamples++
+	if p.limits.MaxSamples > 0 && p.stats.KeptSamples > p.limits.MaxSamples {
+		return nil, &Error{Line: p.line, Reason: fmt.Sprintf("sample limit exceeded: more than %d samples kept", p.limits.MaxSamples)}
+	}
+	// Field by field: a composite literal would clear and copy the whole
+	// struct, Labels included, through the write barrier on every line.
+	s := &p.sample
+	s.Suffix, s.Series, s.NameLen, s.Expected = suffix, line[:seriesLen], nameLen, expected
+	s.Bound, s.HasBound, s.Timestamp, s.HasTimestamp = 0, false, 0, false
+	s.Labels = s.Labels[:0]
+	p.lineStart = start
+	p.nameLen = nameLen
+	rest := line[len(s.Series):]
 	if len(rest) == 0 || rest[0] != ' ' {
 		return nil, p.errAt(start, "expected a space before the value")
 	}
@@ -887,9 +941,11 @@ var pow10 = [...]float64{1e0, 1e1, 1e2, 1e3, 1e4, 1e5, 1e6, 1e7, 1e8, 1e9, 1e10,
 
 // parseFloat accepts what Prometheus accepts (strconv.ParseFloat), with a
 // fast path for the plain decimals that make up nearly every real value:
-// with at most 15 significant digits, the mantissa and the power of ten are
-// both exact in float64 and one division rounds correctly (Clinger), so the
-// result is bit-identical to ParseFloat's.
+// when the digits form a mantissa below 2^53 (any decimal of up to 15
+// digits, and most of Python's 16-digit reprs) with at most 22 of them after
+// the point, the mantissa and the power of ten are both exact in float64 and
+// one division rounds correctly (Clinger), so the result is bit-identical to
+// ParseFloat's. Nineteen digits cannot overflow the mantissa.
 func parseFloat(b []byte) (float64, error) {
 	i, neg := 0, len(b) > 0 && b[0] == '-'
 	if neg {
@@ -912,7 +968,7 @@ func parseFloat(b []byte) (float64, error) {
 		frac = i - fracStart
 		digits += frac
 	}
-	if i == len(b) && digits > 0 && digits <= 15 {
+	if i == len(b) && digits > 0 && digits <= 19 && mant < 1<<53 && frac <= 22 {
 		f := float64(mant)
 		if frac > 0 {
 			f /= pow10[frac]

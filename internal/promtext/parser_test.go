@@ -3,9 +3,12 @@ package promtext
 import (
 	"bytes"
 	"errors"
+	"fmt"
 	"math"
+	"math/rand/v2"
 	"os"
 	"path/filepath"
+	"slices"
 	"strconv"
 	"strings"
 	"testing"
@@ -244,6 +247,20 @@ func FuzzParse(f *testing.F) {
 		if om {
 			format = FormatOpenMetrics
 		}
+		// Expecting the lines of an earlier parse, right or off by one,
+		// changes nothing but the Expected marks.
+		plain, plainErr := parseExpecting(body, format, nil)
+		for _, shift := range []int{0, 1} {
+			got, err := parseExpecting(body, format, func(i int) *record {
+				if i+shift < len(plain) {
+					return &plain[i+shift]
+				}
+				return nil
+			})
+			if !slices.Equal(got, plain) || fmt.Sprint(err) != fmt.Sprint(plainErr) {
+				t.Fatalf("expecting lines (shift %d) changed the result:\n%v %v\n%v %v", shift, plain, plainErr, got, err)
+			}
+		}
 		var p Parser
 		p.Reset(body, format, keepSGLang, Limits{MaxLabels: 64})
 		for n := 0; ; n++ {
@@ -264,12 +281,70 @@ func FuzzParse(f *testing.F) {
 	})
 }
 
+// record is what one returned sample says, for comparing parses.
+type record struct {
+	series, family string
+	nameLen        int
+	suffix         Suffix
+	typ            Type
+	value          uint64
+	ts             int64
+	labels         string
+}
+
+// parseExpecting parses body, telling the parser before each kept sample
+// what expect returns for its index, and records what it returns.
+func parseExpecting(body []byte, format Format, expect func(int) *record) ([]record, error) {
+	var p Parser
+	p.Reset(body, format, keepSGLang, Limits{MaxLabels: 64})
+	var out []record
+	for {
+		if expect != nil {
+			if r := expect(len(out)); r != nil {
+				p.Expect([]byte(r.series), r.nameLen, r.suffix)
+			}
+		}
+		s, err := p.Next()
+		if errors.Is(err, Done) {
+			return out, nil
+		}
+		if err != nil {
+			return out, err
+		}
+		r := record{series: string(s.Series), family: string(p.Family().Name), nameLen: s.NameLen, suffix: s.Suffix,
+			typ: p.Family().Type, value: math.Float64bits(s.Value), ts: s.Timestamp}
+		if err := p.ParseLabels(); err != nil {
+			return out, err
+		}
+		r.labels = fmt.Sprint(s.Labels, s.Bound)
+		out = append(out, r)
+	}
+}
+
 // TestParseFloatMatchesStrconv: the fast path is bit-identical to
 // strconv.ParseFloat wherever it applies, and defers to it elsewhere.
 func TestParseFloatMatchesStrconv(t *testing.T) {
+	// Python's repr of random doubles, and decimals of every length up to
+	// twenty digits with the point anywhere: around and past 2^53.
+	rng := rand.New(rand.NewPCG(1, 2))
+	for range 100000 {
+		s := strconv.FormatFloat(rng.Float64()*math.Pow(10, float64(rng.IntN(12)-4)), 'f', -1, 64)
+		digits := []byte(strconv.FormatUint(rng.Uint64()>>rng.IntN(64), 10))
+		at := rng.IntN(len(digits) + 1)
+		d := string(digits[:at]) + "." + string(digits[at:])
+		for _, s := range []string{s, d} {
+			got, err := parseFloat([]byte(s))
+			want, _ := strconv.ParseFloat(s, 64)
+			if err != nil || math.Float64bits(got) != math.Float64bits(want) {
+				t.Fatalf("%q: got %v, %v; want %v", s, got, err, want)
+			}
+		}
+	}
 	for _, s := range []string{"0", "-0", "1", "1.", ".5", "-.5", "1.0", "849.0", "0.0016200000000000001", "123456789012345",
 		"1234567890123456", "0.8543452121268891", "16136396332.0", "1e3", "1.5e-3", "-2.5", "+Inf", "-Inf", "NaN", "007.50",
-		"99999999999999.9", "0.000000000000001", "4.35", "0.1", "0.3", "2.675", "1_000", "", "-", ".", "1..2", "1.2.3"} {
+		"99999999999999.9", "0.000000000000001", "4.35", "0.1", "0.3", "2.675", "1_000", "", "-", ".", "1..2", "1.2.3",
+		"9007199254740991", "9007199254740992", "9007199254740993", "0.9007199254740991", "900719925474099.1",
+		"0.0000000000000000000001", "0.00000000000000000000001", "1234567890123456789", "12345678901234567890"} {
 		got, gerr := parseFloat([]byte(s))
 		want, werr := strconv.ParseFloat(s, 64)
 		if s == "1_000" {
