@@ -260,8 +260,8 @@ func med(rs []harness.Result) medians {
 func summary(names []string, results map[string]map[harness.Kind][]harness.Result, bodies map[string][]byte) {
 	fmt.Println("Medians per target-scrape (CPU = process user+sys; heap = peak HeapInuse during the window, and above the pre-start baseline)")
 	fmt.Println()
-	fmt.Println("| payload | size | floor CPU | ours CPU | prom CPU | ours/prom total | ours/prom above floor | ours B | prom B | B ratio | ours allocs | prom allocs | allocs ratio | ours peak heap (Δ) | prom peak heap (Δ) |")
-	fmt.Println("|---|---|---|---|---|---|---|---|---|---|---|---|---|---|---|")
+	fmt.Println("| payload | size | floor CPU | ours CPU | prom CPU | ours/prom total | ours/prom above floor | above floor per round: median (range) | ours B | prom B | B ratio | ours allocs | prom allocs | allocs ratio | ours peak heap (Δ) | prom peak heap (Δ) |")
+	fmt.Println("|---|---|---|---|---|---|---|---|---|---|---|---|---|---|---|---|")
 	for _, name := range names {
 		rs, ok := results[name]
 		if !ok {
@@ -278,10 +278,10 @@ func summary(names []string, results map[string]map[harness.Kind][]harness.Resul
 		if f.ok && o.ok && p.ok && p.cpu > f.cpu {
 			above = fmt.Sprintf("%.3f", (o.cpu-f.cpu)/(p.cpu-f.cpu))
 		}
-		fmt.Printf("| %s | %.0f KB | %s | %s | %s | %s | %s | %s | %s | %s | %.0f | %.0f | %s | %.1f MB (%.1f) | %.1f MB (%.1f) |\n",
+		fmt.Printf("| %s | %.0f KB | %s | %s | %s | %s | %s | %s | %s | %s | %s | %.0f | %.0f | %s | %.1f MB (%.1f) | %.1f MB (%.1f) |\n",
 			name, float64(len(bodies[name]))/1000,
 			fmtDur(time.Duration(f.cpu)), fmtDur(time.Duration(o.cpu)), fmtDur(time.Duration(p.cpu)),
-			ratio(o.cpu, p.cpu), above,
+			ratio(o.cpu, p.cpu), above, perRound(rs),
 			fmtBytes(o.bytes), fmtBytes(p.bytes), ratio(o.bytes, p.bytes),
 			o.allocs, p.allocs, ratio(o.allocs, p.allocs),
 			o.peak/(1<<20), (o.peak-o.base)/(1<<20), p.peak/(1<<20), (p.peak-p.base)/(1<<20))
@@ -322,6 +322,25 @@ func summary(names []string, results map[string]map[harness.Kind][]harness.Resul
 			p.outAllocs, fmtBytes(p.outBytes), p.allocs-p.outAllocs, fmtBytes(p.bytes-p.outBytes),
 			r(o.allocs-o.outAllocs, p.allocs-p.outAllocs), r(o.bytes-o.outBytes, p.bytes-p.outBytes))
 	}
+}
+
+// perRound pairs the phases of each round, run minutes apart at most, and
+// gives the median and range of their above-floor ratios: steadier than a
+// ratio of medians when the machine's speed drifts between rounds.
+func perRound(rs map[harness.Kind][]harness.Result) string {
+	f, o, p := rs[harness.Floor], rs[harness.Ours], rs[harness.Prom]
+	var v []float64
+	for i := 0; i < len(f) && i < len(o) && i < len(p); i++ {
+		fc, oc, pc := float64(f[i].CPUPerScrape()), float64(o[i].CPUPerScrape()), float64(p[i].CPUPerScrape())
+		if pc > fc {
+			v = append(v, (oc-fc)/(pc-fc))
+		}
+	}
+	if len(v) == 0 {
+		return "–"
+	}
+	slices.Sort(v)
+	return fmt.Sprintf("%.3f (%.3f–%.3f)", v[len(v)/2], v[0], v[len(v)-1])
 }
 
 func runScale(ports []int) {
