@@ -119,8 +119,10 @@ type Sink struct {
 	perScrape map[int]int // kept points in one target-scrape -> how often
 	names     map[string]bool
 	wake      chan struct{}
+	want      atomic.Int64            // the count WaitScrapes waits for
 	sample    pmetric.ResourceMetrics // a copy of the first target-scrape
 	hasSample bool
+	heap      heapPeak
 }
 
 // NewSink returns an empty sink.
@@ -185,10 +187,16 @@ func (s *Sink) Add(points int) {
 	s.record()
 }
 
+// record samples the heap at the moment a delivery's pdata is live, and
+// wakes WaitScrapes only when its count is reached: a wake-up per delivery
+// would cost the scrapers that deliver per target more than ours.
 func (s *Sink) record() {
-	select {
-	case s.wake <- struct{}{}:
-	default:
+	s.heap.sample()
+	if s.scrapes.Load() >= s.want.Load() {
+		select {
+		case s.wake <- struct{}{}:
+		default:
+		}
 	}
 }
 
@@ -260,6 +268,7 @@ func (s *Sink) Names() map[string]bool {
 
 // WaitScrapes blocks until the sink has seen at least n target-scrapes.
 func (s *Sink) WaitScrapes(ctx context.Context, n int64) error {
+	s.want.Store(n)
 	for s.Scrapes() < n {
 		select {
 		case <-s.wake:

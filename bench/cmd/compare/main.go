@@ -287,7 +287,7 @@ func summary(names []string, results map[string]map[harness.Kind][]harness.Resul
 			o.peak/(1<<20), (o.peak-o.base)/(1<<20), p.peak/(1<<20), (p.peak-p.base)/(1<<20))
 	}
 	fmt.Println()
-	fmt.Println("Heap: retained = live heap after a GC with the scraper running, minus the same before it started (its state for all targets, plus buffers); peak = highest HeapInuse sampled every 20 ms in the window, absolute (the process baseline is shared).")
+	fmt.Println("Heap: retained = live heap after a GC with the scraper running, minus the same before it started (its state for all targets, plus buffers); peak = highest HeapInuse sampled at each delivery in the window, absolute (the process baseline is shared).")
 	fmt.Println()
 	fmt.Println("| payload | ours retained | prom retained | ratio | ours peak | prom peak |")
 	fmt.Println("|---|---|---|---|---|---|")
