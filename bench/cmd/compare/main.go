@@ -43,7 +43,7 @@ var (
 	interval = flag.Duration("interval", 200*time.Millisecond, "scrape interval")
 	scrapes  = flag.Int("scrapes", 200, "target-scrapes measured per phase")
 	warm     = flag.Int("warm", 8, "target-scrapes let pass before measuring")
-	rounds   = flag.Int("rounds", 3, "rounds of floor, ours, prometheusreceiver per payload")
+	rounds   = flag.Int("rounds", 5, "rounds of floor, ours, prometheusreceiver per payload")
 	only     = flag.String("payloads", "worker,sglang_tp8,mixed", "payloads to run")
 	kinds    = flag.String("kinds", "floor,sglangdynamo,prometheusreceiver", "scrapers to run, in this order within a round")
 
