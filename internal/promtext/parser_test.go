@@ -203,6 +203,38 @@ func TestLimits(t *testing.T) {
 	}
 }
 
+// TestLabelSetsAreCheckedAlone: an exemplar's label set is checked for
+// duplicates and counted on its own, not together with whatever labels an
+// earlier line left behind; and a huge label set (label_limit: 0) finds its
+// duplicates by sorting, wherever they are.
+func TestLabelSetsAreCheckedAlone(t *testing.T) {
+	body := "# TYPE sglang:c counter\nsglang:c_total{trace_id=\"x\"} 1\nsglang:c_total{a=\"b\"} 2 # {trace_id=\"abc\"} 1\n# EOF\n"
+	if got, _, err := parseAll(t, body, FormatOpenMetrics, keepSGLang, Limits{MaxLabels: 1}); err != nil || len(got) != 2 {
+		t.Fatalf("got %+v, %v", got, err)
+	}
+	big := func(n int, dup string) string {
+		var b strings.Builder
+		b.WriteString("sglang:g{")
+		for i := range n {
+			fmt.Fprintf(&b, "l%d=\"v\",", i)
+		}
+		b.WriteString(dup + "} 1\n")
+		return b.String()
+	}
+	if got, _, err := parseAll(t, big(100000, ""), FormatText, keepSGLang, Limits{}); err != nil || len(got) != 1 {
+		t.Fatalf("100,000 distinct labels: %v", err)
+	}
+	for _, dup := range []string{"l0=\"w\"", "l99999=\"w\"", "l5=\"w\""} {
+		_, _, err := parseAll(t, big(100000, dup), FormatText, keepSGLang, Limits{})
+		if err == nil || !strings.Contains(err.Error(), "duplicate label") {
+			t.Fatalf("%s: got %v", dup, err)
+		}
+	}
+	if _, _, err := parseAll(t, big(3, "l1=\"w\""), FormatText, keepSGLang, Limits{}); err == nil || !strings.Contains(err.Error(), `duplicate label "l1"`) {
+		t.Fatalf("small set: got %v", err)
+	}
+}
+
 // TestDroppedLinesAreNotTokenised pins the cheap path: a dropped family's
 // sample lines are skipped whole, so content the parser would reject in a
 // kept family does not fail the body.
