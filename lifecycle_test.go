@@ -4,6 +4,7 @@ import (
 	"context"
 	"fmt"
 	"net/http"
+	"net/http/httptest"
 	"testing"
 	"time"
 
@@ -237,5 +238,45 @@ func TestStateIsBoundedUnderChurn(t *testing.T) {
 		b.set(fmt.Sprintf("# TYPE sglang:num_paused_reqs gauge\nsglang:num_paused_reqs{pid=\"%d\"} 1\nsglang:num_paused_reqs{pid=\"%d\"} 1\n", i, i+1))
 		scrapeOK(t, s)
 		require.Equal(t, 2, s.targets[0].conv.LiveSeries())
+	}
+}
+
+// TestSlowTargetDoesNotHoldOthersBack: targets are fetched concurrently, so
+// one that hangs until the timeout does not delay the healthy ones; with
+// max_concurrent_scrapes: 1 they wait their turn, as documented.
+func TestSlowTargetDoesNotHoldOthersBack(t *testing.T) {
+	hang := httptest.NewServer(http.HandlerFunc(func(_ http.ResponseWriter, r *http.Request) { <-r.Context().Done() }))
+	t.Cleanup(hang.Close)
+	var healthy []*httptest.Server
+	for range 3 {
+		b := &body{}
+		b.set(counters(1))
+		healthy = append(healthy, serve(t, b))
+	}
+	for _, concurrent := range []int{16, 1} {
+		t.Run(fmt.Sprint("max_concurrent_scrapes=", concurrent), func(t *testing.T) {
+			cfg := createDefaultConfig().(*Config)
+			cfg.ControllerConfig.CollectionInterval = 2 * time.Second
+			cfg.Limits.MaxConcurrentScrapes = concurrent
+			cfg.Engine = configoptional.Some(targetAt(hang.URL))
+			for _, h := range healthy {
+				cfg.Workers = append(cfg.Workers, WorkerConfig{Engine: configoptional.Some(targetAt(h.URL))})
+			}
+			s := startScraper(t, cfg)
+			began := pcommon.NewTimestampFromTime(time.Now())
+			md, err := s.scrape(context.Background())
+			require.Error(t, err)
+			assert.Contains(t, err.Error(), hang.URL)
+			for _, h := range healthy {
+				up := find(md, h.Listener.Addr().String(), "up")
+				require.Equal(t, 1.0, up.value, "%s", h.URL)
+				late := time.Duration(up.ts - began)
+				if concurrent > 1 {
+					assert.Less(t, late, time.Second, "a healthy target waited for the hanging one")
+				} else {
+					assert.GreaterOrEqual(t, late, 2*time.Second, "with one scrape at a time, targets wait their turn")
+				}
+			}
+		})
 	}
 }
