@@ -22,6 +22,7 @@ type Result struct {
 	CPU       time.Duration // process user+system CPU in the window
 	Bytes     uint64        // bytes allocated in the window
 	Mallocs   uint64        // heap objects allocated in the window
+	GCs       uint32        // GC cycles completed in the window: each costs ~10 ms of CPU here, so 0 or 1 of them moves a small payload's figure visibly
 	PeakHeap  uint64        // highest HeapInuse sampled in the window
 	BaseHeap  uint64        // HeapInuse after a GC before the scraper started
 	PerScrape map[int]int   // kept points per target-scrape -> occurrences
@@ -169,7 +170,7 @@ func Run(p Phase) (Result, error) {
 		OutAllocs: outAllocs, OutBytes: outBytes, Retained: retained,
 		Kind: p.Kind, Payload: p.Payload,
 		Scrapes: s1 - s0, Wall: w1.Sub(w0), CPU: c1 - c0,
-		Bytes: ms1.TotalAlloc - ms0.TotalAlloc, Mallocs: ms1.Mallocs - ms0.Mallocs,
+		Bytes: ms1.TotalAlloc - ms0.TotalAlloc, Mallocs: ms1.Mallocs - ms0.Mallocs, GCs: ms1.NumGC - ms0.NumGC,
 		PeakHeap: peak, BaseHeap: base, PerScrape: sink.PerScrape(),
 		RSS: rss, MaxRSS: hwm,
 	}, nil

@@ -184,7 +184,7 @@ func runTable(ports []int, names []string, bodies map[string][]byte) {
 	results := map[string]map[harness.Kind][]harness.Result{}
 	fmt.Printf("# %d targets every %s, %d target-scrapes measured per phase after %d warm-up, %d rounds\n",
 		len(ports), *interval, *scrapes, *warm, *rounds)
-	fmt.Printf("%-12s %-20s %5s %8s %10s %12s %10s %10s %10s\n", "payload", "scraper", "round", "scrapes", "cpu/scrape", "bytes/scrape", "allocs/scr", "peak heap", "retained")
+	fmt.Printf("%-12s %-20s %5s %8s %10s %12s %10s %10s %10s %4s\n", "payload", "scraper", "round", "scrapes", "cpu/scrape", "bytes/scrape", "allocs/scr", "peak heap", "retained", "GCs")
 	for _, name := range names {
 		if !slices.Contains(want, name) {
 			continue
@@ -202,8 +202,8 @@ func runTable(ports []int, names []string, bodies map[string][]byte) {
 					log.Fatal(err)
 				}
 				results[name][k] = append(results[name][k], res)
-				fmt.Printf("%-12s %-20s %5d %8d %10s %12.0f %10.0f %8.1fMB %8.2fMB  points/scrape %v\n", name, k, r+1, res.Scrapes,
-					fmtDur(res.CPUPerScrape()), res.BytesPerScrape(), res.AllocsPerScrape(), mb(res.PeakHeap), res.Retained/(1<<20), res.PerScrape)
+				fmt.Printf("%-12s %-20s %5d %8d %10s %12.0f %10.0f %8.1fMB %8.2fMB %4d  points/scrape %v\n", name, k, r+1, res.Scrapes,
+					fmtDur(res.CPUPerScrape()), res.BytesPerScrape(), res.AllocsPerScrape(), mb(res.PeakHeap), res.Retained/(1<<20), res.GCs, res.PerScrape)
 			}
 		}
 	}
