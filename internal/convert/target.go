@@ -488,7 +488,8 @@ func (t *Target) compactText() {
 		return
 	}
 	text := make([]byte, 0, len(t.text)-t.deadText)
-	t.moved = append(t.moved[:0], make([]bool, len(t.entries))...)
+	t.moved = slices.Grow(t.moved[:0], len(t.entries))[:len(t.entries)]
+	clear(t.moved)
 	move := func(idx int32) {
 		if idx == noLine || t.moved[idx] || t.entries[idx].sr == nil {
 			return
