@@ -188,7 +188,6 @@ type Parser struct {
 	labels    []Label
 	names     [][]byte // scratch for duplicateName
 	lineStart int      // offset of the current sample line, for errors
-	nameLen   int
 	stats     Stats
 	eof       bool
 }
@@ -590,7 +589,6 @@ func (p *Parser) sampleValue(line []byte, start, seriesLen, nameLen int, suffix 
 	s.Bound, s.HasBound, s.Timestamp, s.HasTimestamp = 0, false, 0, false
 	s.Labels = s.Labels[:0]
 	p.lineStart = start
-	p.nameLen = nameLen
 	rest := line[len(s.Series):]
 	if len(rest) == 0 || rest[0] != ' ' {
 		return nil, p.errAt(start, "expected a space before the value")
@@ -624,7 +622,7 @@ func (p *Parser) sampleValue(line []byte, start, seriesLen, nameLen int, suffix 
 func (p *Parser) ParseLabels() error {
 	s := &p.sample
 	p.labels = p.labels[:0]
-	if rest := s.Series[p.nameLen:]; len(rest) > 0 {
+	if rest := s.Series[s.NameLen:]; len(rest) > 0 {
 		after, err := p.parseLabels(rest[1:], p.lineStart)
 		if err != nil {
 			return err
