@@ -269,14 +269,14 @@ func summary(names []string, results map[string]map[harness.Kind][]harness.Resul
 		}
 		f, o, p := med(rs[harness.Floor]), med(rs[harness.Ours]), med(rs[harness.Prom])
 		ratio := func(a, b float64) string {
-			if b == 0 || !o.ok || !p.ok {
+			if !o.ok || !p.ok {
 				return "–"
 			}
-			return fmt.Sprintf("%.3f", a/b)
+			return fmtRatio(a, b)
 		}
 		above := "–"
-		if f.ok && o.ok && p.ok && p.cpu > f.cpu {
-			above = fmt.Sprintf("%.3f", (o.cpu-f.cpu)/(p.cpu-f.cpu))
+		if f.ok && o.ok && p.ok {
+			above = fmtRatio(o.cpu-f.cpu, p.cpu-f.cpu)
 		}
 		fmt.Printf("| %s | %.0f KB | %s | %s | %s | %s | %s | %s | %s | %s | %s | %.0f | %.0f | %s | %.1f MB (%.1f) | %.1f MB (%.1f) |\n",
 			name, float64(len(bodies[name]))/1000,
@@ -310,18 +310,20 @@ func summary(names []string, results map[string]map[harness.Kind][]harness.Resul
 			continue
 		}
 		f, o, p := med(rs[harness.Floor]), med(rs[harness.Ours]), med(rs[harness.Prom])
-		r := func(a, b float64) string {
-			if b <= 0 {
-				return "–"
-			}
-			return fmt.Sprintf("%.3f", a/b)
-		}
 		fmt.Printf("| %s | %.0f (%s) | %.0f (%s) | %.0f (%s) | %.0f (%s) | %.0f (%s) | %s | %s |\n", name,
 			f.allocs, fmtBytes(f.bytes),
 			o.outAllocs, fmtBytes(o.outBytes), o.allocs-o.outAllocs, fmtBytes(o.bytes-o.outBytes),
 			p.outAllocs, fmtBytes(p.outBytes), p.allocs-p.outAllocs, fmtBytes(p.bytes-p.outBytes),
-			r(o.allocs-o.outAllocs, p.allocs-p.outAllocs), r(o.bytes-o.outBytes, p.bytes-p.outBytes))
+			fmtRatio(o.allocs-o.outAllocs, p.allocs-p.outAllocs), fmtRatio(o.bytes-o.outBytes, p.bytes-p.outBytes))
 	}
+}
+
+// fmtRatio formats a/b, or "–" where there is nothing to divide by.
+func fmtRatio(a, b float64) string {
+	if b <= 0 {
+		return "–"
+	}
+	return fmt.Sprintf("%.3f", a/b)
 }
 
 // perRound pairs the phases of each round, run minutes apart at most, and
