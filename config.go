@@ -16,12 +16,12 @@ import (
 	"github.com/sglangdynamo/sglangdynamoreceiver/internal/metadata"
 )
 
-// Role is what kind of process a target is.
-type Role string
+// targetRole is what kind of process a target is.
+type targetRole string
 
 const (
-	RoleEngine  Role = "engine"  // SGLang's own /metrics
-	RoleRuntime Role = "runtime" // a Dynamo worker's system port or the frontend
+	roleEngine  targetRole = "engine"  // SGLang's own /metrics
+	roleRuntime targetRole = "runtime" // a Dynamo worker's system port or the frontend
 )
 
 const (
@@ -44,8 +44,10 @@ type Config struct {
 	// Engine and Runtime are the targets of the implicit first worker.
 	Engine  configoptional.Optional[TargetConfig] `mapstructure:"engine"`
 	Runtime configoptional.Optional[TargetConfig] `mapstructure:"runtime"`
-	// ResourceAttributes are added to the resource of every target.
-	ResourceAttributes map[string]string `mapstructure:"resource_attributes"`
+	// Attributes are added to the resource of every target. (The built-in
+	// resource attributes are switched on and off under
+	// `resource_attributes`, from metadata.yaml.)
+	Attributes map[string]string `mapstructure:"attributes"`
 
 	// Workers lists further workers, each with its own targets and
 	// resource attributes.
@@ -59,9 +61,9 @@ type Config struct {
 // WorkerConfig is one inference worker: an SGLang engine, a Dynamo runtime,
 // or both.
 type WorkerConfig struct {
-	Engine             configoptional.Optional[TargetConfig] `mapstructure:"engine"`
-	Runtime            configoptional.Optional[TargetConfig] `mapstructure:"runtime"`
-	ResourceAttributes map[string]string                     `mapstructure:"resource_attributes"`
+	Engine     configoptional.Optional[TargetConfig] `mapstructure:"engine"`
+	Runtime    configoptional.Optional[TargetConfig] `mapstructure:"runtime"`
+	Attributes map[string]string                     `mapstructure:"attributes"`
 }
 
 // TargetConfig is one /metrics endpoint.
@@ -122,6 +124,9 @@ func newDefaultLimits() LimitsConfig {
 // top-level ones; a plain decode would leave list elements zero, which
 // among other things turns HTTP keep-alive off.
 func (w *WorkerConfig) Unmarshal(conf *confmap.Conf) error {
+	if conf.IsSet("resource_attributes") {
+		return errors.New("`resource_attributes` of a worker is now `attributes`: rename the key")
+	}
 	if !w.Engine.HasValue() {
 		w.Engine = configoptional.Default(newDefaultTargetConfig())
 	}
@@ -131,9 +136,25 @@ func (w *WorkerConfig) Unmarshal(conf *confmap.Conf) error {
 	return conf.Unmarshal(w)
 }
 
-// target is one resolved endpoint, ready to scrape.
-type target struct {
-	role       Role
+// Unmarshal refuses the static attributes of configurations written before
+// `resource_attributes` became mdatagen's switches, with the fix, where a
+// plain decode would fail with a type error about a struct.
+func (cfg *Config) Unmarshal(conf *confmap.Conf) error {
+	if m, ok := conf.Get("resource_attributes").(map[string]any); ok {
+		for k, v := range m {
+			if _, isMap := v.(map[string]any); !isMap {
+				return fmt.Errorf("`resource_attributes.%s`: static resource attributes are now set under `attributes:`; "+
+					"`resource_attributes` switches the built-in ones (service.name, service.instance.id, server.address, "+
+					"server.port, url.scheme) with `enabled: true|false`", k)
+			}
+		}
+	}
+	return conf.Unmarshal(cfg)
+}
+
+// targetSpec is one endpoint as the configuration resolves it.
+type targetSpec struct {
+	role       targetRole
 	cfg        TargetConfig
 	url        *url.URL
 	prefixes   []string
@@ -142,9 +163,9 @@ type target struct {
 }
 
 // targets resolves the configuration into the list of endpoints to scrape.
-func (cfg *Config) targets() ([]target, error) {
-	var out []target
-	first := WorkerConfig{Engine: cfg.Engine, Runtime: cfg.Runtime, ResourceAttributes: cfg.ResourceAttributes}
+func (cfg *Config) targets() ([]targetSpec, error) {
+	var out []targetSpec
+	first := WorkerConfig{Engine: cfg.Engine, Runtime: cfg.Runtime, Attributes: cfg.Attributes}
 	if !first.Engine.HasValue() && !first.Runtime.HasValue() && len(cfg.Workers) == 0 && cfg.Endpoint != "" {
 		tc := newDefaultTargetConfig()
 		tc.Endpoint = cfg.Endpoint
@@ -158,14 +179,14 @@ func (cfg *Config) targets() ([]target, error) {
 		}
 		both := w.Engine.HasValue() && w.Runtime.HasValue()
 		for _, rt := range []struct {
-			role Role
+			role targetRole
 			opt  configoptional.Optional[TargetConfig]
-		}{{RoleEngine, w.Engine}, {RoleRuntime, w.Runtime}} {
+		}{{roleEngine, w.Engine}, {roleRuntime, w.Runtime}} {
 			tc := rt.opt.Get()
 			if tc == nil {
 				continue
 			}
-			t, err := resolveTarget(rt.role, *tc, both, cfg.ResourceAttributes, w.ResourceAttributes, i > 0)
+			t, err := resolveTarget(rt.role, *tc, both, cfg.Attributes, w.Attributes, i > 0)
 			if err != nil {
 				return nil, fmt.Errorf("%s.%s: %w", key, rt.role, err)
 			}
@@ -178,17 +199,17 @@ func (cfg *Config) targets() ([]target, error) {
 	return out, nil
 }
 
-func resolveTarget(role Role, tc TargetConfig, both bool, common, own map[string]string, listed bool) (target, error) {
+func resolveTarget(role targetRole, tc TargetConfig, both bool, common, own map[string]string, listed bool) (targetSpec, error) {
 	u, err := normalizeEndpoint(tc.Endpoint)
 	if err != nil {
-		return target{}, err
+		return targetSpec{}, err
 	}
-	t := target{role: role, cfg: tc, url: u, prefixes: tc.Prefixes, service: tc.ServiceName}
+	t := targetSpec{role: role, cfg: tc, url: u, prefixes: tc.Prefixes, service: tc.ServiceName}
 	if len(t.prefixes) == 0 {
 		switch {
 		case !both:
 			t.prefixes = []string{prefixSGLang, prefixDynamo}
-		case role == RoleEngine:
+		case role == roleEngine:
 			t.prefixes = []string{prefixSGLang}
 		default:
 			t.prefixes = []string{prefixDynamo}
@@ -196,7 +217,7 @@ func resolveTarget(role Role, tc TargetConfig, both bool, common, own map[string
 	}
 	if t.service == "" {
 		t.service = "sglang"
-		if role == RoleRuntime {
+		if role == roleRuntime {
 			t.service = "dynamo"
 		}
 	}

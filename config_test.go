@@ -49,7 +49,7 @@ func TestConfigBareEndpoint(t *testing.T) {
 	ts, err = loadConfig(t, "bare_endpoint_ignored").targets()
 	require.NoError(t, err)
 	require.Len(t, ts, 1)
-	assert.Equal(t, RoleRuntime, ts[0].role)
+	assert.Equal(t, roleRuntime, ts[0].role)
 	assert.Equal(t, "dynamo", ts[0].service)
 }
 
@@ -67,7 +67,7 @@ func TestConfigFull(t *testing.T) {
 	require.NoError(t, err)
 	require.Len(t, ts, 5)
 	type summary struct {
-		role     Role
+		role     targetRole
 		url      string
 		prefixes []string
 		service  string
@@ -80,11 +80,11 @@ func TestConfigFull(t *testing.T) {
 	}
 	env := map[string]string{"deployment.environment.name": "prod"}
 	assert.Equal(t, []summary{
-		{RoleEngine, "http://sglang-0:30000/metrics", []string{"sglang:"}, "sglang", env},
-		{RoleRuntime, "https://sglang-0:9090/metrics", []string{"dynamo_", "sglang:"}, "dynamo-worker", env},
-		{RoleEngine, "http://sglang-1:30000/metrics", []string{"sglang:"}, "sglang", map[string]string{"deployment.environment.name": "prod", "worker": "w1"}},
-		{RoleRuntime, "http://sglang-1:9090/metrics", []string{"dynamo_"}, "dynamo", map[string]string{"deployment.environment.name": "prod", "worker": "w1"}},
-		{RoleRuntime, "http://dynamo-frontend:8000/metrics", []string{"sglang:", "dynamo_"}, "dynamo", env},
+		{roleEngine, "http://sglang-0:30000/metrics", []string{"sglang:"}, "sglang", env},
+		{roleRuntime, "https://sglang-0:9090/metrics", []string{"dynamo_", "sglang:"}, "dynamo-worker", env},
+		{roleEngine, "http://sglang-1:30000/metrics", []string{"sglang:"}, "sglang", map[string]string{"deployment.environment.name": "prod", "worker": "w1"}},
+		{roleRuntime, "http://sglang-1:9090/metrics", []string{"dynamo_"}, "dynamo", map[string]string{"deployment.environment.name": "prod", "worker": "w1"}},
+		{roleRuntime, "http://dynamo-frontend:8000/metrics", []string{"sglang:", "dynamo_"}, "dynamo", env},
 	}, got)
 	assert.Equal(t, 3*time.Second, ts[0].cfg.Timeout)
 	v, _ := ts[0].cfg.Headers.Get("Authorization")
@@ -106,4 +106,41 @@ func TestConfigErrors(t *testing.T) {
 			assert.Contains(t, err.Error(), want)
 		})
 	}
+}
+
+// TestConfigOldResourceAttributes: a configuration written when
+// `resource_attributes` held static values is refused with the fix, not
+// with a decoder's error about a struct.
+func TestConfigOldResourceAttributes(t *testing.T) {
+	cm, err := confmaptest.LoadConf(filepath.Join("testdata", "config.yaml"))
+	require.NoError(t, err)
+	for name, want := range map[string]string{
+		"old_resource_attributes":        "`resource_attributes.deployment.environment.name`: static resource attributes are now set under `attributes:`",
+		"old_worker_resource_attributes": "`resource_attributes` of a worker is now `attributes`: rename the key",
+	} {
+		t.Run(name, func(t *testing.T) {
+			sub, err := cm.Sub(component.NewIDWithName(metadata.Type, name).String())
+			require.NoError(t, err)
+			err = sub.Unmarshal(createDefaultConfig().(*Config))
+			require.Error(t, err)
+			assert.Contains(t, err.Error(), want)
+		})
+	}
+}
+
+// TestConfigResourceSwitches: the generated switches turn built-in resource
+// attributes off, and `attributes` adds static ones beside the rest.
+func TestConfigResourceSwitches(t *testing.T) {
+	cfg := loadConfig(t, "resource_switches")
+	require.NoError(t, confmap.Validate(cfg))
+	ts, err := cfg.targets()
+	require.NoError(t, err)
+	require.Len(t, ts, 1)
+	got := ts[0].resource(cfg.ResourceAttributes).Attributes().AsRaw()
+	assert.Equal(t, map[string]any{
+		"service.name":        "sglang",
+		"service.instance.id": "sglang-0:30000",
+		"server.address":      "sglang-0",
+		"k8s.pod.name":        "sglang-0",
+	}, got)
 }

@@ -54,7 +54,7 @@ func createMetrics(_ context.Context, set receiver.Settings, cfg component.Confi
 // which would otherwise wait for a hung target until the scrape timeout.
 type cancelFirst struct {
 	receiver.Metrics
-	s *sdScraper
+	s *sglangdynamoScraper
 }
 
 func (r cancelFirst) Shutdown(ctx context.Context) error {

@@ -82,7 +82,7 @@ func find(md pmetric.Metrics, instance, name string) found {
 	return f
 }
 
-func scrapeOK(t *testing.T, s *sdScraper) pmetric.Metrics {
+func scrapeOK(t *testing.T, s *sglangdynamoScraper) pmetric.Metrics {
 	t.Helper()
 	md, err := s.scrape(context.Background())
 	require.NoError(t, err)

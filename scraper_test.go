@@ -88,7 +88,7 @@ func engineOnly(tc TargetConfig) *Config {
 
 // startScraper builds and starts the scraper the factory would, on a nop
 // host, and shuts it down when the test ends.
-func startScraper(t testing.TB, cfg *Config) *sdScraper {
+func startScraper(t testing.TB, cfg *Config) *sglangdynamoScraper {
 	require.NoError(t, cfg.Validate())
 	s, err := newScraper(cfg, receivertest.NewNopSettings(metadata.Type))
 	require.NoError(t, err)
@@ -185,7 +185,7 @@ func TestGolden(t *testing.T) {
 }
 
 // scrapeWithin runs one scrape with a deadline, for tests of faulty targets.
-func scrapeWithin(t testing.TB, s *sdScraper, d time.Duration) (pmetric.Metrics, error) {
+func scrapeWithin(t testing.TB, s *sglangdynamoScraper, d time.Duration) (pmetric.Metrics, error) {
 	ctx, cancel := context.WithTimeout(context.Background(), d)
 	defer cancel()
 	return s.scrape(ctx)

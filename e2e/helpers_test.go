@@ -906,7 +906,7 @@ func workerYAML(engine, runtime string, attrs map[string]string) string {
 		fmt.Fprintf(&b, "runtime:\n  endpoint: %s\n", runtime)
 	}
 	if len(attrs) > 0 {
-		b.WriteString("resource_attributes:\n")
+		b.WriteString("attributes:\n")
 		keys := make([]string, 0, len(attrs))
 		for k := range attrs {
 			keys = append(keys, k)

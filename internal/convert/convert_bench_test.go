@@ -47,7 +47,7 @@ func benchBodies(b *testing.B) []benchBody {
 func BenchmarkConvert(b *testing.B) {
 	for _, bb := range benchBodies(b) {
 		b.Run(bb.name, func(b *testing.B) {
-			tg := NewTarget(Options{Keep: keepOurs})
+			tg := New(Options{Keep: keepOurs})
 			if _, err := tg.Convert(bb.body, bb.format, 1, pmetric.NewMetricSlice()); err != nil {
 				b.Skip(err)
 			}
@@ -75,9 +75,9 @@ func BenchmarkConvertCold(b *testing.B) {
 	evict := make([]byte, 4<<20) // four times this machine's per-core L2
 	for _, bb := range benchBodies(b) {
 		b.Run(bb.name, func(b *testing.B) {
-			var tgs [4]*Target
+			var tgs [4]*Converter
 			for i := range tgs {
-				tgs[i] = NewTarget(Options{Keep: keepOurs})
+				tgs[i] = New(Options{Keep: keepOurs})
 				if _, err := tgs[i].Convert(bb.body, bb.format, 1, pmetric.NewMetricSlice()); err != nil {
 					b.Skip(err)
 				}

@@ -19,7 +19,7 @@ func keepOurs(name []byte) bool {
 	return bytes.HasPrefix(name, []byte("sglang:")) || bytes.HasPrefix(name, []byte("dynamo_"))
 }
 
-func convert(t testing.TB, tg *Target, body string, f promtext.Format, now pcommon.Timestamp) (pmetric.MetricSlice, error) {
+func convert(t testing.TB, tg *Converter, body string, f promtext.Format, now pcommon.Timestamp) (pmetric.MetricSlice, error) {
 	ms := pmetric.NewMetricSlice()
 	_, err := tg.Convert([]byte(body), f, now, ms)
 	return ms, err
@@ -37,7 +37,7 @@ func TestInvalidHistogramsAndSummaries(t *testing.T) {
 		{"summary without count", "# TYPE sglang:s summary\nsglang:s{quantile=\"0.5\",m=\"x\"} 1\nsglang:s_sum 2\n", "summary without _count"},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
-			tg := NewTarget(Options{Keep: keepOurs})
+			tg := New(Options{Keep: keepOurs})
 			ms, err := convert(t, tg, tc.body, promtext.FormatText, 1)
 			if err == nil || !strings.Contains(err.Error(), tc.reason) {
 				t.Fatalf("got %v, want %q", err, tc.reason)
@@ -50,7 +50,7 @@ func TestInvalidHistogramsAndSummaries(t *testing.T) {
 }
 
 func TestHistogramWithoutCountTakesInfBucket(t *testing.T) {
-	tg := NewTarget(Options{Keep: keepOurs})
+	tg := New(Options{Keep: keepOurs})
 	ms, err := convert(t, tg, "# TYPE sglang:h histogram\nsglang:h_bucket{le=\"1\"} 1\nsglang:h_bucket{le=\"+Inf\"} 4\n", promtext.FormatText, 1)
 	if err != nil {
 		t.Fatal(err)
@@ -64,7 +64,7 @@ func TestHistogramWithoutCountTakesInfBucket(t *testing.T) {
 // TestTextCreatedGauge: prometheus_client's text format prints _created as
 // a gauge family after its counter; it dates the counter instead.
 func TestTextCreatedGauge(t *testing.T) {
-	tg := NewTarget(Options{Keep: keepOurs})
+	tg := New(Options{Keep: keepOurs})
 	body := "# TYPE dynamo_c_total counter\ndynamo_c_total{m=\"a\"} 3\n# TYPE dynamo_c_created gauge\ndynamo_c_created{m=\"a\"} 1764000000.5\n"
 	ms, err := convert(t, tg, body, promtext.FormatText, 1)
 	if err != nil {
@@ -81,7 +81,7 @@ func TestTextCreatedGauge(t *testing.T) {
 // TestTypeChangeReplacesSeries: a family whose TYPE changes between bodies
 // is a new metric; the old one is marked stale.
 func TestTypeChangeReplacesSeries(t *testing.T) {
-	tg := NewTarget(Options{Keep: keepOurs})
+	tg := New(Options{Keep: keepOurs})
 	if _, err := convert(t, tg, "# TYPE dynamo_x counter\ndynamo_x 1\n", promtext.FormatText, 1); err != nil {
 		t.Fatal(err)
 	}
@@ -119,7 +119,7 @@ func FuzzConvert(f *testing.F) {
 		if om {
 			format = promtext.FormatOpenMetrics
 		}
-		tg := NewTarget(Options{Keep: keepOurs, Limits: promtext.Limits{MaxSamples: 10000}})
+		tg := New(Options{Keep: keepOurs, Limits: promtext.Limits{MaxSamples: 10000}})
 		bodies := [][]byte{first, second, first}
 		errs := make([]error, len(bodies))
 		lives := make([][]string, len(bodies))
@@ -229,7 +229,7 @@ func checkInvariants(t *testing.T, ms pmetric.MetricSlice) {
 // resolved from the line cache; a changed HELP or a label value holding
 // braces must still come out right.
 func TestKnownLinesFollowTheirFamily(t *testing.T) {
-	tg := NewTarget(Options{Keep: keepOurs})
+	tg := New(Options{Keep: keepOurs})
 	body := "# HELP sglang:g Old.\n# TYPE sglang:g gauge\nsglang:g{v=\"a}b\\\"c\"} 1\n"
 	if _, err := convert(t, tg, body, promtext.FormatText, 1); err != nil {
 		t.Fatal(err)
@@ -250,7 +250,7 @@ func TestKnownLinesFollowTheirFamily(t *testing.T) {
 // arena shrink with the series, and a text cached under two family types
 // resolves by the type it is read under.
 func TestLineCacheFollowsLiveSeries(t *testing.T) {
-	tg := NewTarget(Options{Keep: keepOurs})
+	tg := New(Options{Keep: keepOurs})
 	for i := range 200 {
 		var b strings.Builder
 		b.WriteString("# TYPE sglang:g gauge\n")
@@ -264,24 +264,18 @@ func TestLineCacheFollowsLiveSeries(t *testing.T) {
 		if i > 0 && ms.At(0).Gauge().DataPoints().Len() != 100 {
 			t.Fatalf("body %d: %d points, want 50 live and 50 stale", i, ms.At(0).Gauge().DataPoints().Len())
 		}
-		live := 0
-		for _, e := range tg.entries {
-			if e.sr != nil {
-				live++
-			}
+		sz := tg.lines.size()
+		if sz.live != 50 || sz.hashes != 50 || tg.LiveSeries() != 50 {
+			t.Fatalf("body %d: %d live entries, %d hashes, %d series; want 50", i, sz.live, sz.hashes, tg.LiveSeries())
 		}
-		liveText := len(tg.text) - tg.deadText
-		if live != 50 || len(tg.lines) != 50 || tg.LiveSeries() != 50 {
-			t.Fatalf("body %d: %d live entries, %d hashes, %d series; want 50", i, live, len(tg.lines), tg.LiveSeries())
-		}
-		if len(tg.text) > 2*liveText+4096 || len(tg.entries) > 100 {
-			t.Fatalf("body %d: text arena %d bytes for %d live, %d entries", i, len(tg.text), liveText, len(tg.entries))
+		if liveText := sz.text - sz.deadText; sz.text > 2*liveText+4096 || sz.slots > 100 {
+			t.Fatalf("body %d: text arena %d bytes for %d live, %d entries", i, sz.text, liveText, sz.slots)
 		}
 	}
 
 	// The same text as a gauge, then as a counter's sample, then as a gauge
 	// again: each reading takes its own family's meaning.
-	tg = NewTarget(Options{Keep: keepOurs})
+	tg = New(Options{Keep: keepOurs})
 	for i, typ := range []string{"gauge", "counter", "gauge"} {
 		ms, err := convert(t, tg, "# TYPE sglang:x "+typ+"\nsglang:x 7\n", promtext.FormatText, pcommon.Timestamp(i+1))
 		if err != nil {

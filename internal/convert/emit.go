@@ -18,9 +18,9 @@ var staleFlags = pmetric.DefaultDataPointFlags.WithNoRecordedValue(true)
 
 // emit appends the metrics of this body, in body order, and commits the
 // start-time state of every series it emits.
-func (t *Target) emit(now pcommon.Timestamp, dst pmetric.MetricSlice) {
-	dst.EnsureCapacity(dst.Len() + len(t.order))
-	for _, m := range t.order {
+func (c *Converter) emit(now pcommon.Timestamp, dst pmetric.MetricSlice) {
+	dst.EnsureCapacity(dst.Len() + len(c.order))
+	for _, m := range c.order {
 		n := len(m.stale)
 		for _, sr := range m.live {
 			if sr.complete() {
@@ -38,18 +38,18 @@ func (t *Target) emit(now pcommon.Timestamp, dst pmetric.MetricSlice) {
 			if m.kind == kindUnknown {
 				pm.Metadata().PutStr(metadataTypeKey, typeUnknown)
 			}
-			t.numberPoints(m, pm.SetEmptyGauge().DataPoints(), n, now)
+			c.numberPoints(m, pm.SetEmptyGauge().DataPoints(), n, now)
 		case kindSum:
 			sum := pm.SetEmptySum()
 			sum.SetIsMonotonic(true)
 			sum.SetAggregationTemporality(pmetric.AggregationTemporalityCumulative)
-			t.numberPoints(m, sum.DataPoints(), n, now)
+			c.numberPoints(m, sum.DataPoints(), n, now)
 		case kindHistogram:
 			h := pm.SetEmptyHistogram()
 			h.SetAggregationTemporality(pmetric.AggregationTemporalityCumulative)
-			t.histogramPoints(m, h.DataPoints(), n, now)
+			c.histogramPoints(m, h.DataPoints(), n, now)
 		case kindSummary:
-			t.summaryPoints(m, pm.SetEmptySummary().DataPoints(), n, now)
+			c.summaryPoints(m, pm.SetEmptySummary().DataPoints(), n, now)
 		}
 	}
 }
@@ -93,7 +93,7 @@ func secondsToTimestamp(sec float64) pcommon.Timestamp {
 	return pcommon.Timestamp(int64(whole)*1e9 + int64(math.Round((sec-whole)*1e9)))
 }
 
-func (t *Target) numberPoints(m *metric, dps pmetric.NumberDataPointSlice, n int, now pcommon.Timestamp) {
+func (c *Converter) numberPoints(m *metric, dps pmetric.NumberDataPointSlice, n int, now pcommon.Timestamp) {
 	dps.EnsureCapacity(n)
 	cumulative := m.kind.cumulative()
 	for _, sr := range m.live {
@@ -107,7 +107,7 @@ func (t *Target) numberPoints(m *metric, dps pmetric.NumberDataPointSlice, n int
 	staleMarkers(m.stale, dps.AppendEmpty, now, cumulative)
 }
 
-func (t *Target) histogramPoints(m *metric, dps pmetric.HistogramDataPointSlice, n int, now pcommon.Timestamp) {
+func (c *Converter) histogramPoints(m *metric, dps pmetric.HistogramDataPointSlice, n int, now pcommon.Timestamp) {
 	dps.EnsureCapacity(n)
 	for _, sr := range m.live {
 		if !sr.complete() {
@@ -122,18 +122,18 @@ func (t *Target) histogramPoints(m *metric, dps pmetric.HistogramDataPointSlice,
 		// validate guarantees a final +Inf bucket; OTLP leaves it implicit.
 		last := len(sr.bounds) - 1
 		dp.ExplicitBounds().FromRaw(sr.bounds[:last])
-		t.counts = t.counts[:0]
+		c.counts = c.counts[:0]
 		prev := 0.0
 		for _, v := range sr.values {
-			t.counts = append(t.counts, uint64(v-prev))
+			c.counts = append(c.counts, uint64(v-prev))
 			prev = v
 		}
-		dp.BucketCounts().FromRaw(t.counts)
+		dp.BucketCounts().FromRaw(c.counts)
 	}
 	staleMarkers(m.stale, dps.AppendEmpty, now, true)
 }
 
-func (t *Target) summaryPoints(m *metric, dps pmetric.SummaryDataPointSlice, n int, now pcommon.Timestamp) {
+func (c *Converter) summaryPoints(m *metric, dps pmetric.SummaryDataPointSlice, n int, now pcommon.Timestamp) {
 	dps.EnsureCapacity(n)
 	for _, sr := range m.live {
 		if !sr.complete() {

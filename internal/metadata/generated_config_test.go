@@ -39,6 +39,13 @@ func TestMetricsBuilderConfig(t *testing.T) {
 						Enabled: true,
 					},
 				},
+				ResourceAttributes: ResourceAttributesConfig{
+					ServerAddress:     ResourceAttributeConfig{Enabled: true},
+					ServerPort:        ResourceAttributeConfig{Enabled: true},
+					ServiceInstanceID: ResourceAttributeConfig{Enabled: true},
+					ServiceName:       ResourceAttributeConfig{Enabled: true},
+					URLScheme:         ResourceAttributeConfig{Enabled: true},
+				},
 			},
 		},
 		{
@@ -58,13 +65,20 @@ func TestMetricsBuilderConfig(t *testing.T) {
 						Enabled: false,
 					},
 				},
+				ResourceAttributes: ResourceAttributesConfig{
+					ServerAddress:     ResourceAttributeConfig{Enabled: false},
+					ServerPort:        ResourceAttributeConfig{Enabled: false},
+					ServiceInstanceID: ResourceAttributeConfig{Enabled: false},
+					ServiceName:       ResourceAttributeConfig{Enabled: false},
+					URLScheme:         ResourceAttributeConfig{Enabled: false},
+				},
 			},
 		},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
 			cfg := loadMetricsBuilderConfig(t, tt.name)
-			diff := cmp.Diff(tt.want, cfg, cmpopts.IgnoreUnexported(ScrapeDurationSecondsMetricConfig{}, ScrapeSamplesPostMetricRelabelingMetricConfig{}, ScrapeSamplesScrapedMetricConfig{}, UpMetricConfig{}))
+			diff := cmp.Diff(tt.want, cfg, cmpopts.IgnoreUnexported(ScrapeDurationSecondsMetricConfig{}, ScrapeSamplesPostMetricRelabelingMetricConfig{}, ScrapeSamplesScrapedMetricConfig{}, UpMetricConfig{}, ResourceAttributeConfig{}))
 			require.Emptyf(t, diff, "Config mismatch (-expected +actual):\n%s", diff)
 		})
 	}
@@ -77,5 +91,56 @@ func loadMetricsBuilderConfig(t *testing.T, name string) MetricsBuilderConfig {
 	require.NoError(t, err)
 	cfg := NewDefaultMetricsBuilderConfig()
 	require.NoError(t, sub.Unmarshal(&cfg, confmap.WithIgnoreUnused()))
+	return cfg
+}
+
+func TestResourceAttributesConfig(t *testing.T) {
+	tests := []struct {
+		name string
+		want ResourceAttributesConfig
+	}{
+		{
+			name: "default",
+			want: DefaultResourceAttributesConfig(),
+		},
+		{
+			name: "all_set",
+			want: ResourceAttributesConfig{
+				ServerAddress:     ResourceAttributeConfig{Enabled: true},
+				ServerPort:        ResourceAttributeConfig{Enabled: true},
+				ServiceInstanceID: ResourceAttributeConfig{Enabled: true},
+				ServiceName:       ResourceAttributeConfig{Enabled: true},
+				URLScheme:         ResourceAttributeConfig{Enabled: true},
+			},
+		},
+		{
+			name: "none_set",
+			want: ResourceAttributesConfig{
+				ServerAddress:     ResourceAttributeConfig{Enabled: false},
+				ServerPort:        ResourceAttributeConfig{Enabled: false},
+				ServiceInstanceID: ResourceAttributeConfig{Enabled: false},
+				ServiceName:       ResourceAttributeConfig{Enabled: false},
+				URLScheme:         ResourceAttributeConfig{Enabled: false},
+			},
+		},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			cfg := loadResourceAttributesConfig(t, tt.name)
+			diff := cmp.Diff(tt.want, cfg, cmpopts.IgnoreUnexported(ResourceAttributeConfig{}))
+			require.Emptyf(t, diff, "Config mismatch (-expected +actual):\n%s", diff)
+		})
+	}
+}
+
+func loadResourceAttributesConfig(t *testing.T, name string) ResourceAttributesConfig {
+	cm, err := confmaptest.LoadConf(filepath.Join("testdata", "config.yaml"))
+	require.NoError(t, err)
+	sub, err := cm.Sub(name)
+	require.NoError(t, err)
+	sub, err = sub.Sub("resource_attributes")
+	require.NoError(t, err)
+	cfg := DefaultResourceAttributesConfig()
+	require.NoError(t, sub.Unmarshal(&cfg))
 	return cfg
 }

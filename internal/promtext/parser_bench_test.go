@@ -3,6 +3,7 @@ package promtext
 import (
 	"bytes"
 	"errors"
+	"io"
 	"os"
 	"testing"
 )
@@ -20,7 +21,7 @@ func BenchmarkDropped(b *testing.B) {
 		var p Parser
 		for b.Loop() {
 			p.Reset(body, FormatText, func([]byte) bool { return false }, Limits{})
-			if _, err := p.Next(); !errors.Is(err, Done) {
+			if _, err := p.Next(); !errors.Is(err, io.EOF) {
 				b.Fatal(err)
 			}
 		}
