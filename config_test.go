@@ -136,7 +136,7 @@ func TestConfigResourceSwitches(t *testing.T) {
 	ts, err := cfg.targets()
 	require.NoError(t, err)
 	require.Len(t, ts, 1)
-	got := ts[0].resource(cfg.ResourceAttributes).Attributes().AsRaw()
+	got := newResource(ts[0], cfg.ResourceAttributes).Attributes().AsRaw()
 	assert.Equal(t, map[string]any{
 		"service.name":        "sglang",
 		"service.instance.id": "sglang-0:30000",

@@ -45,7 +45,7 @@ func newTarget(spec targetSpec, cfg *Config, set receiver.Settings) *target {
 		endpoint:   spec.url.Redacted(),
 		conv:       convert.New(convert.Options{Keep: keepPrefixes(spec.prefixes), Limits: limits}),
 		mb:         metadata.NewMetricsBuilder(cfg.MetricsBuilderConfig, set),
-		resource:   spec.resource(cfg.MetricsBuilderConfig.ResourceAttributes),
+		resource:   newResource(spec, cfg.MetricsBuilderConfig.ResourceAttributes),
 		scope:      scope(set.BuildInfo),
 	}
 }
@@ -88,9 +88,9 @@ func checkRedirect(anyHost bool) func(*http.Request, []*http.Request) error {
 	}
 }
 
-// resource builds the target's resource: the identity the exporter turns
+// newResource builds a target's resource: the identity the exporter turns
 // into `job` and `instance`, plus the configured attributes.
-func (t targetSpec) resource(rac metadata.ResourceAttributesConfig) pcommon.Resource {
+func newResource(t targetSpec, rac metadata.ResourceAttributesConfig) pcommon.Resource {
 	rb := metadata.NewResourceBuilder(rac)
 	rb.SetServiceName(t.service)
 	rb.SetServiceInstanceID(t.url.Host)
