@@ -104,11 +104,14 @@ type LimitsConfig struct {
 	MaxConcurrentScrapes int `mapstructure:"max_concurrent_scrapes"`
 }
 
+// newDefaultTargetConfig is confighttp's client defaults, keep-alive on.
 func newDefaultTargetConfig() TargetConfig {
 	hc := confighttp.NewDefaultClientConfig()
 	return TargetConfig{ClientConfig: hc}
 }
 
+// newDefaultLimits bound one target to what a TP=8 SGLang worker needs with
+// room to spare, so that only a runaway target hits them.
 func newDefaultLimits() LimitsConfig {
 	return LimitsConfig{
 		MaxBodySize:           64 << 20,
@@ -199,6 +202,9 @@ func (cfg *Config) targets() ([]targetSpec, error) {
 	return out, nil
 }
 
+// resolveTarget applies the role's defaults to one configured target:
+// its URL, the prefixes it keeps and its service name, and merges the
+// common attributes (for listed workers) under its own.
 func resolveTarget(role targetRole, tc TargetConfig, both bool, common, own map[string]string, listed bool) (targetSpec, error) {
 	u, err := normalizeEndpoint(tc.Endpoint)
 	if err != nil {

@@ -20,6 +20,8 @@ func NewFactory() receiver.Factory {
 		receiver.WithMetrics(createMetrics, metadata.MetricsStability))
 }
 
+// createDefaultConfig scrapes every 10 s, and has an engine and a runtime
+// ready to take an endpoint.
 func createDefaultConfig() component.Config {
 	cc := scraperhelper.NewDefaultControllerConfig()
 	cc.CollectionInterval = 10 * time.Second
@@ -32,6 +34,8 @@ func createDefaultConfig() component.Config {
 	}
 }
 
+// createMetrics wires the scraper into scraperhelper's controller, which
+// owns the schedule, the timeouts' context and the obsreport telemetry.
 func createMetrics(_ context.Context, set receiver.Settings, cfg component.Config, next consumer.Metrics) (receiver.Metrics, error) {
 	c := cfg.(*Config)
 	s, err := newScraper(c, set)
@@ -57,6 +61,7 @@ type cancelFirst struct {
 	s *sglangdynamoScraper
 }
 
+// Shutdown cancels scrapes in flight, then lets the controller stop.
 func (r cancelFirst) Shutdown(ctx context.Context) error {
 	r.s.cancel()
 	return r.Metrics.Shutdown(ctx)

@@ -33,6 +33,8 @@ type target struct {
 	scope    pcommon.InstrumentationScope
 }
 
+// newTarget gives a resolved target its conversion state, health
+// metrics builder and resource; start gives it a client.
 func newTarget(spec targetSpec, cfg *Config, set receiver.Settings) *target {
 	limits := promtext.Limits{
 		MaxLabels:        cfg.Limits.LabelLimit,
@@ -106,6 +108,8 @@ func newResource(t targetSpec, rac metadata.ResourceAttributesConfig) pcommon.Re
 	return r
 }
 
+// scope is this receiver's instrumentation scope, with the collector's
+// version.
 func scope(bi component.BuildInfo) pcommon.InstrumentationScope {
 	sc := pcommon.NewInstrumentationScope()
 	sc.SetName(metadata.ScopeName)

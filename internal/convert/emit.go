@@ -64,6 +64,7 @@ func (sr *series) complete() bool {
 	return sr.has&hasValue != 0
 }
 
+// timestamp is the sample's own timestamp if it had one, else the scrape's.
 func (sr *series) timestamp(now pcommon.Timestamp) pcommon.Timestamp {
 	if sr.hasTS {
 		return pcommon.Timestamp(sr.ts * 1e6)
@@ -93,6 +94,7 @@ func secondsToTimestamp(sec float64) pcommon.Timestamp {
 	return pcommon.Timestamp(int64(whole)*1e9 + int64(math.Round((sec-whole)*1e9)))
 }
 
+// numberPoints emits the points of a gauge, unknown or sum metric.
 func (c *Converter) numberPoints(m *metric, dps pmetric.NumberDataPointSlice, n int, now pcommon.Timestamp) {
 	dps.EnsureCapacity(n)
 	cumulative := m.kind.cumulative()
@@ -107,6 +109,8 @@ func (c *Converter) numberPoints(m *metric, dps pmetric.NumberDataPointSlice, n 
 	staleMarkers(m.stale, dps.AppendEmpty, now, cumulative)
 }
 
+// histogramPoints emits explicit-bounds histogram points: cumulative
+// buckets become per-bucket counts.
 func (c *Converter) histogramPoints(m *metric, dps pmetric.HistogramDataPointSlice, n int, now pcommon.Timestamp) {
 	dps.EnsureCapacity(n)
 	for _, sr := range m.live {
@@ -133,6 +137,7 @@ func (c *Converter) histogramPoints(m *metric, dps pmetric.HistogramDataPointSli
 	staleMarkers(m.stale, dps.AppendEmpty, now, true)
 }
 
+// summaryPoints emits summary points with their quantiles.
 func (c *Converter) summaryPoints(m *metric, dps pmetric.SummaryDataPointSlice, n int, now pcommon.Timestamp) {
 	dps.EnsureCapacity(n)
 	for _, sr := range m.live {

@@ -50,6 +50,7 @@ type lineEntry struct {
 	bound  float64
 }
 
+// newLineCache returns an empty cache with its own hash seed.
 func newLineCache() lineCache {
 	return lineCache{index: map[uint64]int32{}, seed: maphash.MakeSeed()}
 }
@@ -85,6 +86,7 @@ func (c *lineCache) entry(idx int32) *lineEntry { return &c.entries[idx] }
 // not cached), so that the next body can be matched line by line.
 func (c *lineCache) use(idx int32) { c.cur = append(c.cur, idx) }
 
+// textOf is the text of entry idx, in the arena.
 func (c *lineCache) textOf(idx int32) []byte {
 	e := &c.entries[idx]
 	return c.text[e.off : e.off+e.n]
@@ -198,6 +200,7 @@ type cacheSize struct {
 	deadText int // bytes of it whose entries are gone
 }
 
+// size reports what the cache holds.
 func (c *lineCache) size() cacheSize {
 	s := cacheSize{slots: len(c.entries), hashes: len(c.index), text: len(c.text), deadText: c.deadText}
 	s.live = len(c.entries) - len(c.free)

@@ -146,6 +146,7 @@ func (c *Converter) lookup(m *metric, labels []promtext.Label) *series {
 	return sr
 }
 
+// cmpLabel orders labels by name, as Prometheus keys series.
 func cmpLabel(a, b promtext.Label) int { return bytes.Compare(a.Name, b.Name) }
 
 // attrName interns label names, and renames `job` and `instance` to

@@ -45,6 +45,8 @@ func (p *Parser) labelSetEnd(b []byte) int {
 	return quotedLabelSetEnd(b)
 }
 
+// quotedLabelSetEnd finds the `}` that ends the label set b starts with,
+// skipping quoted values, which may hold `}` and `#`; -1 if there is none.
 func quotedLabelSetEnd(b []byte) int {
 	for i := 1; i < len(b); i++ {
 		switch b[i] {
@@ -200,6 +202,8 @@ func duplicateName(labels []Label, names *[][]byte) []byte {
 	return nil
 }
 
+// checkLimits applies Limits to a label about to be added to a set that
+// has `have` labels.
 func (p *Parser) checkLimits(have int, name, value []byte, start int) error {
 	l := &p.limits
 	switch {
@@ -229,6 +233,8 @@ func quotedEnd(b []byte) (int, bool) {
 	return -1, escaped
 }
 
+// validEscapes reports whether every backslash in b starts one of the
+// escapes the text format defines: \\, \" and \n.
 func validEscapes(b []byte) bool {
 	for i := 0; i < len(b); i++ {
 		if b[i] == '\\' {

@@ -45,6 +45,8 @@ var nameChar = func() (t [256]uint8) {
 	return t
 }()
 
+// metricNameLen is the length of the metric name b starts with; 0 if b does
+// not start with one.
 func metricNameLen(b []byte) int {
 	if len(b) == 0 || nameChar[b[0]] != 1 {
 		return 0
@@ -62,6 +64,7 @@ func nameTailLen(b []byte) int {
 	return len(b)
 }
 
+// labelNameLen is the length of the label name b starts with; 0 if none.
 func labelNameLen(b []byte) int {
 	for i, c := range b {
 		if c == '_' || 'a' <= c && c <= 'z' || 'A' <= c && c <= 'Z' || i > 0 && '0' <= c && c <= '9' {

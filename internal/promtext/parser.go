@@ -149,6 +149,8 @@ func (p *Parser) skipDropped() {
 	}
 }
 
+// errAt builds the error for the line starting at start, quoting its
+// first 80 bytes.
 func (p *Parser) errAt(start int, reason string) *Error {
 	end := start + 80
 	if end > len(p.buf) {
@@ -235,6 +237,7 @@ func (p *Parser) comment(line []byte, start int) error {
 	return nil
 }
 
+// parseType reads a `# TYPE` argument; each format has its own names.
 func parseType(b []byte, f Format) (Type, bool) {
 	switch string(b) {
 	case "counter":

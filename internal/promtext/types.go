@@ -10,6 +10,7 @@ const (
 	FormatOpenMetrics               // application/openmetrics-text; version=1.0.0
 )
 
+// String names the format in error messages.
 func (f Format) String() string {
 	if f == FormatOpenMetrics {
 		return "OpenMetrics 1.0"
@@ -145,6 +146,7 @@ type Error struct {
 	Text   string // the start of the offending line
 }
 
+// Error gives the line, the reason and the start of the line.
 func (e *Error) Error() string {
 	if e.Line == 0 {
 		return e.Reason
