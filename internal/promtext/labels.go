@@ -283,11 +283,17 @@ func (p *Parser) exemplar(rest []byte, start int) error {
 	if err != nil {
 		return err
 	}
+	// A value and, optionally, a timestamp, which must be a finite number.
 	if len(r) < 2 || r[0] != ' ' {
 		return p.errAt(start, "invalid exemplar")
 	}
-	for _, f := range bytes.Split(r[1:], []byte(" ")) {
-		if _, err := parseFloat(f); err != nil {
+	value, ts, hasTS := bytes.Cut(r[1:], []byte(" "))
+	if _, err := parseFloat(value); err != nil {
+		return p.errAt(start, "invalid exemplar")
+	}
+	if hasTS {
+		t, err := parseFloat(ts)
+		if err != nil || math.IsNaN(t) || math.IsInf(t, 0) {
 			return p.errAt(start, "invalid exemplar")
 		}
 	}

@@ -31,6 +31,29 @@ func suffixByName(tail []byte) (Suffix, bool) {
 	return 0, false
 }
 
+// isBlank reports whether c separates tokens in the text format.
+func isBlank(c byte) bool { return c == ' ' || c == '\t' }
+
+// blanks counts the blanks and tabs b starts with.
+func blanks(b []byte) int {
+	for i, c := range b {
+		if !isBlank(c) {
+			return i
+		}
+	}
+	return len(b)
+}
+
+// blankIndex is the index of the first blank or tab in b, or len(b).
+func blankIndex(b []byte) int {
+	for i, c := range b {
+		if isBlank(c) {
+			return i
+		}
+	}
+	return len(b)
+}
+
 // nameChar marks the bytes allowed in a metric name: 1 anywhere, 2 only
 // after the first character (digits).
 var nameChar = func() (t [256]uint8) {
@@ -117,7 +140,9 @@ func parseFloat(b []byte) (float64, error) {
 		}
 		return f, nil
 	}
-	if len(b) == 0 || b[0] == '_' || bytes.IndexByte(b, '_') >= 0 {
+	// Prometheus refuses what Go alone would take: digit separators and
+	// hexadecimal floats (which need a p exponent).
+	if len(b) == 0 || bytes.IndexAny(b, "_pP") >= 0 {
 		return 0, strconv.ErrSyntax
 	}
 	return strconv.ParseFloat(string(b), 64)

@@ -76,6 +76,7 @@ func (p *Parser) Family() *Family { return &p.fam }
 func (p *Parser) Next() (*Sample, error) {
 	for p.pos < len(p.buf) {
 		if p.eof {
+			p.line++
 			return nil, p.errAt(p.pos, "content after # EOF")
 		}
 		if !p.famKeep && len(p.fam.Name) > 0 {
@@ -103,6 +104,15 @@ func (p *Parser) Next() (*Sample, error) {
 				return nil, p.errAt(start, "empty line")
 			}
 			continue
+		}
+		if p.format == FormatText && isBlank(line[0]) {
+			// The text format ignores blanks and tabs before a line's first
+			// token, as Prometheus's lexer does.
+			n := blanks(line)
+			line, start = line[n:], start+n
+			if len(line) == 0 {
+				continue
+			}
 		}
 		if line[0] == '#' {
 			if err := p.comment(line, start); err != nil {
@@ -182,7 +192,8 @@ func (p *Parser) comment(line []byte, start int) error {
 		kind, rest = "HELP", rest[5:]
 	case bytes.HasPrefix(rest, []byte("TYPE ")):
 		kind, rest = "TYPE", rest[5:]
-	case bytes.HasPrefix(rest, []byte("UNIT ")):
+	case bytes.HasPrefix(rest, []byte("UNIT ")) && p.format == FormatOpenMetrics:
+		// The text format has no units: there `# UNIT` is a plain comment.
 		kind, rest = "UNIT", rest[5:]
 	default:
 		if p.format == FormatOpenMetrics {
@@ -364,7 +375,7 @@ func (p *Parser) sampleValue(line []byte, start, seriesLen, nameLen int, suffix 
 	p.seen++
 	p.stats.KeptSamples++
 	if p.limits.MaxSamples > 0 && p.stats.KeptSamples > p.limits.MaxSamples {
-		return nil, &Error{Line: p.line, Reason: fmt.Sprintf("sample limit exceeded: more than %d samples kept", p.limits.MaxSamples)}
+		return nil, p.errAt(start, fmt.Sprintf("sample limit exceeded: more than %d samples kept", p.limits.MaxSamples))
 	}
 	// Field by field: a composite literal would clear and copy the whole
 	// struct, Labels included, through the write barrier on every line.
@@ -374,18 +385,23 @@ func (p *Parser) sampleValue(line []byte, start, seriesLen, nameLen int, suffix 
 	s.Labels = s.Labels[:0]
 	p.lineStart = start
 	rest := line[len(s.Series):]
-	if len(rest) == 0 || rest[0] != ' ' {
-		return nil, p.errAt(start, "expected a space before the value")
-	}
-	for len(rest) > 0 && rest[0] == ' ' && p.format == FormatText {
+	// Tokens are separated by one space in OpenMetrics, and by any run of
+	// blanks and tabs in the text format.
+	var end int
+	if p.format == FormatText {
+		if len(rest) == 0 || !isBlank(rest[0]) {
+			return nil, p.errAt(start, "expected a space before the value")
+		}
+		rest = rest[blanks(rest):]
+		end = blankIndex(rest)
+	} else {
+		if len(rest) == 0 || rest[0] != ' ' {
+			return nil, p.errAt(start, "expected a space before the value")
+		}
 		rest = rest[1:]
-	}
-	if p.format == FormatOpenMetrics {
-		rest = rest[1:]
-	}
-	end := bytes.IndexByte(rest, ' ')
-	if end < 0 {
-		end = len(rest)
+		if end = bytes.IndexByte(rest, ' '); end < 0 {
+			end = len(rest)
+		}
 	}
 	v, err := parseFloat(rest[:end])
 	if err != nil {
@@ -407,15 +423,17 @@ func (p *Parser) trailer(rest []byte, start int) error {
 		return nil
 	}
 	if p.format == FormatText {
-		for len(rest) > 0 && rest[0] == ' ' {
-			rest = rest[1:]
-		}
+		rest = rest[blanks(rest):]
 		if len(rest) == 0 {
 			return nil
 		}
-		ts, err := strconv.ParseInt(string(rest), 10, 64)
+		end := blankIndex(rest)
+		ts, err := strconv.ParseInt(string(rest[:end]), 10, 64)
 		if err != nil {
-			return p.errAt(start, "invalid timestamp "+strconv.Quote(string(rest)))
+			return p.errAt(start, "invalid timestamp "+strconv.Quote(string(rest[:end])))
+		}
+		if blanks(rest[end:]) != len(rest)-end {
+			return p.errAt(start, "unexpected text after the timestamp")
 		}
 		s.Timestamp, s.HasTimestamp = ts, true
 		return nil

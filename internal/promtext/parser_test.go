@@ -119,65 +119,6 @@ sglang_tok 3
 	}
 }
 
-// TestMalformed covers each kind of invalid line: every one fails the
-// body with its line number and a reason.
-func TestMalformed(t *testing.T) {
-	head := "# TYPE sglang:g gauge\nsglang:g 1\n"
-	for _, tc := range []struct {
-		name, body, reason string
-		format             Format
-	}{
-		{"bad metric name", "1sglang 1\n", "invalid metric name", FormatText},
-		{"quoted name", "{\"sglang.x\"} 1\n", "quoted UTF-8 metric names", FormatText},
-		{"binary garbage", "\x00\x01\xff\xfe\n", "invalid metric name", FormatText},
-		{"missing value", "sglang:g\n", "expected a space before the value", FormatText},
-		{"bad value", "sglang:g one\n", "invalid value", FormatText},
-		{"bad timestamp", "sglang:g 1 soon\n", "invalid timestamp", FormatText},
-		{"unterminated value", "sglang:g{a=\"b} 1\n", "unterminated", FormatText},
-		{"bad label name", "sglang:g{1a=\"b\"} 1\n", "invalid label name", FormatText},
-		{"unquoted value", "sglang:g{a=b} 1\n", "expected =\"", FormatText},
-		{"duplicate label", "sglang:g{a=\"1\",a=\"2\"} 1\n", "duplicate label", FormatText},
-		{"bad escape", "sglang:g{a=\"\\q\"} 1\n", "invalid escape", FormatText},
-		{"invalid utf8 label", "sglang:g{a=\"\xff\xfe\"} 1\n", "not valid UTF-8", FormatText},
-		{"missing comma", "sglang:g{a=\"1\" b=\"2\"} 1\n", "expected , or }", FormatText},
-		{"unknown type", "# TYPE sglang:g weird\n", "unknown metric type", FormatText},
-		{"bad type name", "# TYPE 9x gauge\n", "invalid metric name in # TYPE", FormatText},
-		{"bad help utf8", "# HELP sglang:g \xff\n", "HELP text is not valid UTF-8", FormatText},
-		{"bucket without le", "# TYPE sglang:h histogram\nsglang:h_bucket{a=\"b\"} 1\n", "missing le label", FormatText},
-		{"bad le", "# TYPE sglang:h histogram\nsglang:h_bucket{le=\"x\"} 1\n", "invalid le label value", FormatText},
-		{"NaN le", "# TYPE sglang:h histogram\nsglang:h_bucket{le=\"NaN\"} 1\n", "invalid le label value", FormatText},
-		{"quantile missing", "# TYPE sglang:s summary\nsglang:s{a=\"b\"} 1\n", "missing quantile label", FormatText},
-		{"no final newline", "sglang:g 1", "does not end with a newline", FormatText},
-		{"om without eof", "sglang:g 1\n", "does not end with # EOF", FormatOpenMetrics},
-		{"om after eof", "# EOF\nsglang:g 1\n", "content after # EOF", FormatOpenMetrics},
-		{"om empty line", "sglang:g 1\n\n# EOF\n", "empty line", FormatOpenMetrics},
-		{"om untyped keyword", "# TYPE sglang:g untyped\n# EOF\n", "unknown metric type", FormatOpenMetrics},
-		{"om foreign suffix", "# TYPE sglang:c counter\nsglang:c_foo 1\n# EOF\n", "does not fit its counter family", FormatOpenMetrics},
-		{"om bad exemplar", "# TYPE sglang:c counter\nsglang:c_total 1 # {a=\"b\"} x\n# EOF\n", "invalid exemplar", FormatOpenMetrics},
-		{"om text after value", "# TYPE sglang:c counter\nsglang:c_total 1 # trace\n# EOF\n", "unexpected text after the value", FormatOpenMetrics},
-		{"om free comment", "# just a comment\n# EOF\n", "invalid comment", FormatOpenMetrics},
-		{"om two spaces", "sglang:g  1\n# EOF\n", "invalid value", FormatOpenMetrics},
-	} {
-		t.Run(tc.name, func(t *testing.T) {
-			body := tc.body
-			if tc.format == FormatText && !strings.HasPrefix(body, "# TYPE") {
-				body = head + body
-			}
-			_, _, err := parseAll(t, body, tc.format, nil, Limits{})
-			var pe *Error
-			if !errors.As(err, &pe) {
-				t.Fatalf("got %v, want a parse error", err)
-			}
-			if !strings.Contains(pe.Reason, tc.reason) {
-				t.Errorf("reason %q, want it to contain %q", pe.Reason, tc.reason)
-			}
-			if pe.Line == 0 || !strings.Contains(pe.Error(), "line ") {
-				t.Errorf("error %q does not name the line", pe)
-			}
-		})
-	}
-}
-
 func TestLimits(t *testing.T) {
 	for _, tc := range []struct {
 		name   string
