@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"net/http"
 	"net/http/httptest"
+	"sync/atomic"
 	"testing"
 	"time"
 
@@ -82,6 +83,45 @@ func find(md pmetric.Metrics, instance, name string) found {
 	return f
 }
 
+// testClock is a scrape clock the test sets. The scraper reads it from its
+// workers, each as its target's scrape begins, so it is atomic; the test
+// moves it only between scrapes, so every target of one scrape reads the
+// same instant.
+type testClock struct{ ns atomic.Int64 }
+
+// clockEpoch is where test clocks start: a round instant, not the wall
+// clock's, and later than the sample and _created timestamps of the tests'
+// bodies (November 2025), so that start times precede their points.
+var clockEpoch = time.Date(2026, time.January, 1, 0, 0, 0, 0, time.UTC)
+
+// useClock makes s stamp its scrapes with a new test clock, set to
+// clockEpoch. Call it after startScraper and before the first scrape.
+func useClock(s *sglangdynamoScraper) *testClock {
+	c := &testClock{}
+	c.ns.Store(clockEpoch.UnixNano())
+	s.now = c.now
+	return c
+}
+
+func (c *testClock) now() time.Time { return time.Unix(0, c.ns.Load()) }
+
+// ts is the clock's instant as the scraper stamps it on points.
+func (c *testClock) ts() pcommon.Timestamp { return pcommon.Timestamp(c.ns.Load()) }
+
+// advance moves the clock on by d and returns the new instant.
+func (c *testClock) advance(d time.Duration) pcommon.Timestamp {
+	return pcommon.Timestamp(c.ns.Add(int64(d)))
+}
+
+// health finds the point of a health gauge (up, scrape_*) without its
+// start time, which the generated metrics builder takes from the wall clock
+// when it is created, not from the scrape clock.
+func health(md pmetric.Metrics, instance, name string) found {
+	f := find(md, instance, name)
+	f.start = 0
+	return f
+}
+
 func scrapeOK(t *testing.T, s *sglangdynamoScraper) pmetric.Metrics {
 	t.Helper()
 	md, err := s.scrape(context.Background())
@@ -89,38 +129,54 @@ func scrapeOK(t *testing.T, s *sglangdynamoScraper) pmetric.Metrics {
 	return md
 }
 
+// TestStartTimesAndResets: a cumulative series starts at the scrape that
+// first sees it, keeps that start while it grows, and starts again at the
+// scrape that sees it drop; every point carries its scrape's time.
 func TestStartTimesAndResets(t *testing.T) {
 	b := &body{}
 	b.set(counters(10))
 	srv := serve(t, b)
 	s := startScraper(t, engineOnly(targetAt(srv.URL)))
+	clock := useClock(s)
 
+	t0 := clock.ts()
 	first := scrapeOK(t, s)
 	c1 := find(first, "", "sglang:prompt_tokens_total")
 	h1 := find(first, "", "sglang:ttft_seconds")
+	g1 := find(first, "", "sglang:num_running_reqs")
 	require.Equal(t, 1, c1.n)
-	assert.Equal(t, c1.ts, c1.start, "a new series starts when first seen")
-	assert.Equal(t, h1.ts, h1.start)
-	assert.Zero(t, find(first, "", "sglang:num_running_reqs").start, "gauges carry no start time")
+	assert.Equal(t, found{start: t0, ts: t0, value: 10, n: 1}, c1, "a new series starts when first seen")
+	assert.Equal(t, found{start: t0, ts: t0, value: 10, n: 1}, h1)
+	assert.Equal(t, found{ts: t0, value: 1, n: 1}, g1, "gauges carry no start time")
+	assert.Equal(t, found{ts: t0, value: 1, n: 1}, health(first, "", "up"))
 
-	time.Sleep(2 * time.Millisecond)
+	t1 := clock.advance(15 * time.Second)
 	b.set(counters(25))
 	second := scrapeOK(t, s)
-	c2 := find(second, "", "sglang:prompt_tokens_total")
-	h2 := find(second, "", "sglang:ttft_seconds")
-	assert.Equal(t, 25.0, c2.value)
-	assert.Equal(t, c1.start, c2.start, "start time is kept while the counter grows")
-	assert.Equal(t, h1.start, h2.start)
-	assert.Greater(t, c2.ts, c1.ts)
+	assert.Equal(t, found{start: t0, ts: t1, value: 25, n: 1}, find(second, "", "sglang:prompt_tokens_total"),
+		"start time is kept while the counter grows")
+	assert.Equal(t, found{start: t0, ts: t1, value: 25, n: 1}, find(second, "", "sglang:ttft_seconds"))
 
-	time.Sleep(2 * time.Millisecond)
-	b.set(counters(3)) // the worker restarted
+	t2 := clock.advance(15 * time.Second)
+	b.set(counters(25)) // unchanged: not a reset either
 	third := scrapeOK(t, s)
-	c3 := find(third, "", "sglang:prompt_tokens_total")
-	h3 := find(third, "", "sglang:ttft_seconds")
-	assert.Equal(t, c3.ts, c3.start, "a decrease is a reset: a new start time")
-	assert.Greater(t, c3.start, c2.ts)
-	assert.Equal(t, h3.ts, h3.start, "a histogram whose count drops is reset too")
+	assert.Equal(t, found{start: t0, ts: t2, value: 25, n: 1}, find(third, "", "sglang:prompt_tokens_total"))
+	assert.Equal(t, found{start: t0, ts: t2, value: 25, n: 1}, find(third, "", "sglang:ttft_seconds"))
+
+	t3 := clock.advance(15 * time.Second)
+	b.set(counters(3)) // the worker restarted
+	fourth := scrapeOK(t, s)
+	assert.Equal(t, found{start: t3, ts: t3, value: 3, n: 1}, find(fourth, "", "sglang:prompt_tokens_total"),
+		"a decrease is a reset: a new start time")
+	assert.Equal(t, found{start: t3, ts: t3, value: 3, n: 1}, find(fourth, "", "sglang:ttft_seconds"),
+		"a histogram whose count drops is reset too")
+
+	t4 := clock.advance(15 * time.Second)
+	b.set(counters(4))
+	fifth := scrapeOK(t, s)
+	assert.Equal(t, found{start: t3, ts: t4, value: 4, n: 1}, find(fifth, "", "sglang:prompt_tokens_total"),
+		"after a reset the new start time is kept")
+	assert.Equal(t, found{start: t3, ts: t4, value: 4, n: 1}, find(fifth, "", "sglang:ttft_seconds"))
 }
 
 func TestCreatedSetsStartTime(t *testing.T) {
@@ -132,10 +188,21 @@ sglang:num_requests_created{model_name="m"} 1764000000.25
 `)
 	srv := serve(t, b)
 	s := startScraper(t, engineOnly(targetAt(srv.URL)))
+	clock := useClock(s)
 	md := scrapeOK(t, s)
 	c := find(md, "", "sglang:num_requests_total")
-	assert.Equal(t, pcommon.Timestamp(1764000000250000000), c.start)
+	assert.Equal(t, found{start: pcommon.Timestamp(1764000000250000000), ts: clock.ts(), value: 5, n: 1}, c)
 	assert.Equal(t, 0, find(md, "", "sglang:num_requests_created").n, "_created is not a metric of its own")
+
+	clock.advance(15 * time.Second)
+	b.set(`# TYPE sglang:num_requests counter
+sglang:num_requests_total{model_name="m"} 2
+sglang:num_requests_created{model_name="m"} 1764000000.25
+# EOF
+`)
+	md = scrapeOK(t, s)
+	assert.Equal(t, found{start: pcommon.Timestamp(1764000000250000000), ts: clock.ts(), value: 2, n: 1}, find(md, "", "sglang:num_requests_total"),
+		"_created wins over the reset a decrease would be")
 }
 
 func TestSampleTimestampsAreHonoured(t *testing.T) {
@@ -143,9 +210,11 @@ func TestSampleTimestampsAreHonoured(t *testing.T) {
 	b.set("# TYPE dynamo_x gauge\ndynamo_x 1 1764000200123\ndynamo_y 2\n")
 	srv := serve(t, b)
 	s := startScraper(t, engineOnly(targetAt(srv.URL)))
+	clock := useClock(s)
 	md := scrapeOK(t, s)
 	assert.Equal(t, pcommon.Timestamp(1764000200123000000), find(md, "", "dynamo_x").ts)
-	assert.Equal(t, find(md, "", "up").ts, find(md, "", "dynamo_y").ts, "without a timestamp a point takes the scrape time")
+	assert.Equal(t, clock.ts(), find(md, "", "dynamo_y").ts, "without a timestamp a point takes the scrape time")
+	assert.Equal(t, clock.ts(), find(md, "", "up").ts)
 }
 
 func TestVanishedSeriesGetOneStaleMarker(t *testing.T) {
@@ -153,14 +222,17 @@ func TestVanishedSeriesGetOneStaleMarker(t *testing.T) {
 	b.set(counters(10) + "# TYPE sglang:num_paused_reqs gauge\nsglang:num_paused_reqs{pid=\"41\"} 2\n")
 	srv := serve(t, b)
 	s := startScraper(t, engineOnly(targetAt(srv.URL)))
+	clock := useClock(s)
 	scrapeOK(t, s)
 	live := s.targets[0].conv.LiveSeries()
 
+	t1 := clock.advance(15 * time.Second)
 	b.set(counters(11)) // the pid=41 process is gone
 	md := scrapeOK(t, s)
 	stale := find(md, "", "sglang:num_paused_reqs")
 	require.Equal(t, 1, stale.n)
 	assert.True(t, stale.flags.NoRecordedValue())
+	assert.Equal(t, t1, stale.ts, "the marker is stamped with the scrape that found the series gone")
 	assert.Equal(t, live-1, s.targets[0].conv.LiveSeries(), "state holds only live series")
 	assert.False(t, find(md, "", "sglang:prompt_tokens_total").flags.NoRecordedValue())
 
@@ -181,33 +253,41 @@ func TestFailedTargetDoesNotTouchOthers(t *testing.T) {
 		{Engine: configoptional.Some(targetAt(bs.URL))},
 	}
 	s := startScraper(t, cfg)
+	clock := useClock(s)
 	goodID, badID := gs.Listener.Addr().String(), bs.Listener.Addr().String()
 
+	t0 := clock.ts()
 	md := scrapeOK(t, s)
-	goodStart := find(md, goodID, "sglang:prompt_tokens_total").start
+	require.Equal(t, found{start: t0, ts: t0, value: 10, n: 1}, find(md, goodID, "sglang:prompt_tokens_total"))
+	require.Equal(t, found{start: t0, ts: t0, value: 20, n: 1}, find(md, badID, "sglang:prompt_tokens_total"))
 	require.Equal(t, 1.0, find(md, badID, "up").value)
 
+	t1 := clock.advance(15 * time.Second)
 	bad.fail(http.StatusServiceUnavailable)
 	md, err := s.scrape(context.Background())
 	require.Error(t, err)
 	assert.Contains(t, err.Error(), bs.URL)
 	assert.Contains(t, err.Error(), "503")
-	assert.Equal(t, 0.0, find(md, badID, "up").value)
+	assert.Equal(t, found{ts: t1, value: 0, n: 1}, health(md, badID, "up"))
 	stale := find(md, badID, "sglang:prompt_tokens_total")
 	assert.True(t, stale.flags.NoRecordedValue(), "a failed scrape marks the target's series stale")
-	assert.True(t, find(md, badID, "sglang:ttft_seconds").flags.NoRecordedValue())
+	assert.Equal(t, t1, stale.ts, "the marker is stamped with the failed scrape")
+	assert.Equal(t, t0, stale.start, "and keeps the series' start")
+	staleHist := find(md, badID, "sglang:ttft_seconds")
+	assert.True(t, staleHist.flags.NoRecordedValue())
+	assert.Equal(t, t1, staleHist.ts)
 	assert.Equal(t, 0, s.targets[1].conv.LiveSeries())
 
-	g := find(md, goodID, "sglang:prompt_tokens_total")
-	assert.Equal(t, 10.0, g.value)
-	assert.Equal(t, goodStart, g.start)
-	assert.False(t, g.flags.NoRecordedValue())
-	assert.Equal(t, 1.0, find(md, goodID, "up").value)
+	assert.Equal(t, found{start: t0, ts: t1, value: 10, n: 1}, find(md, goodID, "sglang:prompt_tokens_total"),
+		"the healthy target keeps its start and is not marked stale")
+	assert.Equal(t, found{ts: t1, value: 1, n: 1}, health(md, goodID, "up"))
 
+	t2 := clock.advance(15 * time.Second)
 	bad.set(counters(20)) // back, same values
 	md = scrapeOK(t, s)
-	back := find(md, badID, "sglang:prompt_tokens_total")
-	assert.Equal(t, back.ts, back.start, "a returning target's series start afresh")
+	assert.Equal(t, found{start: t2, ts: t2, value: 20, n: 1}, find(md, badID, "sglang:prompt_tokens_total"),
+		"a returning target's series start afresh, even at the same value")
+	assert.Equal(t, found{start: t0, ts: t2, value: 10, n: 1}, find(md, goodID, "sglang:prompt_tokens_total"))
 	assert.Equal(t, 1.0, find(md, badID, "up").value)
 }
 
@@ -216,17 +296,22 @@ func TestMalformedBodyFailsOnlyThatScrape(t *testing.T) {
 	b.set(counters(10))
 	srv := serve(t, b)
 	s := startScraper(t, engineOnly(targetAt(srv.URL)))
+	clock := useClock(s)
+	t0 := clock.ts()
 	scrapeOK(t, s)
 
+	t1 := clock.advance(15 * time.Second)
 	b.set(counters(11) + "sglang:broken{a=\"b\" 1\n")
 	md, err := s.scrape(context.Background())
 	require.Error(t, err)
 	assert.Contains(t, err.Error(), srv.URL)
 	assert.Contains(t, err.Error(), "line 13")
-	assert.Equal(t, 0.0, find(md, "", "up").value)
+	assert.Equal(t, found{ts: t1, value: 0, n: 1}, health(md, "", "up"))
 	c := find(md, "", "sglang:prompt_tokens_total")
 	require.Equal(t, 1, c.n)
 	assert.True(t, c.flags.NoRecordedValue(), "no partial data: only the staleness marker")
+	assert.Equal(t, t1, c.ts)
+	assert.Equal(t, t0, c.start)
 	assert.Equal(t, 0, s.targets[0].conv.LiveSeries())
 }
 
