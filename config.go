@@ -27,6 +27,9 @@ const (
 const (
 	prefixSGLang = "sglang:"
 	prefixDynamo = "dynamo_"
+	// prefixSGLangUnderscored is SGLang's namespace as some stacks print
+	// it; see restore_sglang_names.
+	prefixSGLangUnderscored = "sglang_"
 )
 
 // Config is the receiver's configuration.
@@ -54,6 +57,13 @@ type Config struct {
 	Workers []WorkerConfig `mapstructure:"workers"`
 
 	Limits LimitsConfig `mapstructure:"limits"`
+
+	// RestoreSGLangNames gives SGLang's families that a worker printed as
+	// `sglang_x` (HELP, TYPE and samples alike: Ray Serve, Dynamo's
+	// passthrough in its January 2026 releases) their `sglang:x` name back,
+	// and keeps them wherever `sglang:` is kept. Default true; false keeps
+	// such names as printed, and a prefix must keep them.
+	RestoreSGLangNames bool `mapstructure:"restore_sglang_names"`
 
 	_ struct{}
 }
@@ -157,30 +167,43 @@ func (cfg *Config) Unmarshal(conf *confmap.Conf) error {
 
 // targetSpec is one endpoint as the configuration resolves it.
 type targetSpec struct {
-	role       targetRole
-	cfg        TargetConfig
-	url        *url.URL
-	prefixes   []string
-	service    string
-	attributes map[string]string
+	role targetRole
+	// key is where the target is configured: `engine`, `runtime`,
+	// `workers[0].engine`, ...; shorthand is set when it came from the
+	// top-level `endpoint`.
+	key       string
+	shorthand bool
+	cfg       TargetConfig
+	url       *url.URL
+	prefixes  []string
+	// restore is restore_sglang_names.
+	restore bool
+	// siblingPrefixes are the prefixes of the worker's other target, nil
+	// when the worker has one: what they keep is not missing from this one.
+	siblingPrefixes []string
+	service         string
+	attributes      map[string]string
 }
 
 // targets resolves the configuration into the list of endpoints to scrape.
 func (cfg *Config) targets() ([]targetSpec, error) {
 	var out []targetSpec
 	first := WorkerConfig{Engine: cfg.Engine, Runtime: cfg.Runtime, Attributes: cfg.Attributes}
+	shorthand := false
 	if !first.Engine.HasValue() && !first.Runtime.HasValue() && len(cfg.Workers) == 0 && cfg.Endpoint != "" {
 		tc := newDefaultTargetConfig()
 		tc.Endpoint = cfg.Endpoint
 		first.Engine = configoptional.Some(tc)
+		shorthand = true
 	}
 	workers := append([]WorkerConfig{first}, cfg.Workers...)
 	for i, w := range workers {
-		key := "engine/runtime"
+		worker := ""
 		if i > 0 {
-			key = fmt.Sprintf("workers[%d]", i-1)
+			worker = fmt.Sprintf("workers[%d]", i-1)
 		}
 		both := w.Engine.HasValue() && w.Runtime.HasValue()
+		var ts []targetSpec
 		for _, rt := range []struct {
 			role targetRole
 			opt  configoptional.Optional[TargetConfig]
@@ -189,14 +212,23 @@ func (cfg *Config) targets() ([]targetSpec, error) {
 			if tc == nil {
 				continue
 			}
+			key := string(rt.role)
+			if worker != "" {
+				key = worker + "." + key
+			}
 			t, err := resolveTarget(rt.role, *tc, both, cfg.Attributes, w.Attributes, i > 0)
 			if err != nil {
-				return nil, fmt.Errorf("%s.%s: %w", key, rt.role, err)
+				return nil, fmt.Errorf("%s: %w", key, err)
 			}
-			out = append(out, t)
+			t.key, t.shorthand, t.restore = key, shorthand, cfg.RestoreSGLangNames
+			ts = append(ts, t)
 		}
-		if i > 0 && !w.Engine.HasValue() && !w.Runtime.HasValue() {
-			return nil, fmt.Errorf("%s: a worker needs `engine` or `runtime`", key)
+		if len(ts) == 2 {
+			ts[0].siblingPrefixes, ts[1].siblingPrefixes = ts[1].prefixes, ts[0].prefixes
+		}
+		out = append(out, ts...)
+		if i > 0 && len(ts) == 0 {
+			return nil, fmt.Errorf("%s: a worker needs `engine` or `runtime`", worker)
 		}
 	}
 	return out, nil

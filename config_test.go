@@ -36,6 +36,61 @@ func TestConfigDefaults(t *testing.T) {
 	assert.Equal(t, 10*time.Second, cfg.scrapeTimeout(), "no timeout means the collection interval")
 	assert.True(t, ts[0].cfg.Keepalive.HasValue(), "keep-alive stays on")
 	assert.Equal(t, newDefaultLimits(), cfg.Limits)
+	assert.True(t, cfg.RestoreSGLangNames, "restore_sglang_names defaults to true")
+	assert.True(t, ts[0].restore)
+	assert.Equal(t, "engine", ts[0].key)
+	assert.Nil(t, ts[0].siblingPrefixes, "a lone target has no sibling")
+}
+
+// TestConfigRestoreSGLangNames: restore_sglang_names is read, reaches every
+// target, and refuses what is not a bool.
+func TestConfigRestoreSGLangNames(t *testing.T) {
+	for name, want := range map[string]bool{"restore_off": false, "restore_on": true, "defaults": true} {
+		t.Run(name, func(t *testing.T) {
+			cfg := loadConfig(t, name)
+			require.NoError(t, confmap.Validate(cfg))
+			assert.Equal(t, want, cfg.RestoreSGLangNames)
+			ts, err := cfg.targets()
+			require.NoError(t, err)
+			for _, tg := range ts {
+				assert.Equal(t, want, tg.restore, tg.key)
+			}
+		})
+	}
+	ts, err := loadConfig(t, "restore_off").targets()
+	require.NoError(t, err)
+	assert.Equal(t, []string{"sglang:", "sglang_"}, ts[0].prefixes)
+
+	cm, err := confmaptest.LoadConf(filepath.Join("testdata", "config.yaml"))
+	require.NoError(t, err)
+	sub, err := cm.Sub(component.NewIDWithName(metadata.Type, "restore_bad").String())
+	require.NoError(t, err)
+	err = sub.Unmarshal(createDefaultConfig().(*Config))
+	require.Error(t, err)
+	assert.Contains(t, err.Error(), "restore_sglang_names")
+}
+
+// TestConfigTargetKeys: each target knows where it is configured, for the
+// configuration line in its warnings, and what its worker's other target
+// keeps.
+func TestConfigTargetKeys(t *testing.T) {
+	ts, err := loadConfig(t, "full").targets()
+	require.NoError(t, err)
+	var keys []string
+	var siblings [][]string
+	for _, tg := range ts {
+		keys = append(keys, tg.key)
+		siblings = append(siblings, tg.siblingPrefixes)
+		assert.False(t, tg.shorthand, tg.key)
+	}
+	assert.Equal(t, []string{"engine", "runtime", "workers[0].engine", "workers[0].runtime", "workers[1].runtime"}, keys)
+	assert.Equal(t, [][]string{{"dynamo_", "sglang:"}, {"sglang:"}, {"dynamo_"}, {"sglang:"}, nil}, siblings)
+
+	ts, err = loadConfig(t, "bare_endpoint").targets()
+	require.NoError(t, err)
+	require.Len(t, ts, 1)
+	assert.Equal(t, "engine", ts[0].key)
+	assert.True(t, ts[0].shorthand)
 }
 
 func TestConfigBareEndpoint(t *testing.T) {
@@ -96,7 +151,7 @@ func TestConfigErrors(t *testing.T) {
 		"no_target":             "no target configured: set `engine.endpoint`",
 		"empty_worker":          "workers[0]: a worker needs `engine` or `runtime`",
 		"duplicate":             "endpoint http://localhost:30000/metrics is configured twice",
-		"bad_scheme":            "engine/runtime.engine: `endpoint` \"ftp://localhost:30000/metrics\": scheme must be http or https",
+		"bad_scheme":            "engine: `endpoint` \"ftp://localhost:30000/metrics\": scheme must be http or https",
 		"timeout_over_interval": "`timeout` (10s) must not exceed `collection_interval` (5s)",
 		"bad_limits":            "`limits.max_concurrent_scrapes` must be at least 1",
 	} {

@@ -31,6 +31,7 @@ func createDefaultConfig() component.Config {
 		Engine:               configoptional.Default(newDefaultTargetConfig()),
 		Runtime:              configoptional.Default(newDefaultTargetConfig()),
 		Limits:               newDefaultLimits(),
+		RestoreSGLangNames:   true,
 	}
 }
 

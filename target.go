@@ -5,13 +5,16 @@ import (
 	"errors"
 	"fmt"
 	"net/http"
+	"slices"
 	"strconv"
+	"strings"
 	"time"
 
 	"go.opentelemetry.io/collector/component"
 	"go.opentelemetry.io/collector/pdata/pcommon"
 	"go.opentelemetry.io/collector/pdata/pmetric"
 	"go.opentelemetry.io/collector/receiver"
+	"go.uber.org/zap"
 
 	"github.com/sglangdynamo/sglangdynamoreceiver/internal/convert"
 	"github.com/sglangdynamo/sglangdynamoreceiver/internal/fetch"
@@ -31,6 +34,19 @@ type target struct {
 	mb       *metadata.MetricsBuilder
 	resource pcommon.Resource
 	scope    pcommon.InstrumentationScope
+	logger   *zap.Logger
+	drops    dropWatch
+}
+
+// dropWatch collects the families of known namespaces that the target's
+// prefixes drop, from the keep decisions of one scrape, until they have
+// been logged once.
+type dropWatch struct {
+	logged bool
+	names  map[string]struct{}
+	// sibling keeps what the worker's other target keeps, nil when there
+	// is none.
+	sibling promtext.KeepFunc
 }
 
 // newTarget gives a resolved target its conversion state, health
@@ -42,14 +58,20 @@ func newTarget(spec targetSpec, cfg *Config, set receiver.Settings) *target {
 		MaxLabelValueLen: cfg.Limits.LabelValueLengthLimit,
 		MaxSamples:       cfg.Limits.SampleLimit,
 	}
-	return &target{
+	t := &target{
 		targetSpec: spec,
 		endpoint:   spec.url.Redacted(),
-		conv:       convert.New(convert.Options{Keep: keepPrefixes(spec.prefixes), Limits: limits}),
 		mb:         metadata.NewMetricsBuilder(cfg.MetricsBuilderConfig, set),
 		resource:   newResource(spec, cfg.MetricsBuilderConfig.ResourceAttributes),
 		scope:      scope(set.BuildInfo),
+		logger:     set.Logger,
 	}
+	opts := convert.Options{Keep: t.watchDrops(keepPrefixes(spec.prefixes, spec.restore)), Limits: limits}
+	if spec.restore {
+		opts.FamilyName = convert.RestoreSGLangName
+	}
+	t.conv = convert.New(opts)
+	return t
 }
 
 // start builds the target's HTTP client, and the fetcher that uses it.
@@ -120,8 +142,10 @@ func scope(bi component.BuildInfo) pcommon.InstrumentationScope {
 // keepPrefixes is the family filter, applied to family names: for a family
 // with a TYPE line that is the declared name, which keeps `sglang:` even
 // when prometheus_client's escaping bug prints `sglang_` on the samples.
+// With restore (restore_sglang_names), a family printed as `sglang_x` is
+// matched as the `sglang:x` it becomes, so it is kept wherever `sglang:` is.
 // A prefix "" keeps everything.
-func keepPrefixes(prefixes []string) promtext.KeepFunc {
+func keepPrefixes(prefixes []string, restore bool) promtext.KeepFunc {
 	var ps []string
 	for _, p := range prefixes {
 		if p == "" {
@@ -130,13 +154,152 @@ func keepPrefixes(prefixes []string) promtext.KeepFunc {
 		ps = append(ps, p)
 	}
 	return func(name []byte) bool {
-		for _, p := range ps {
-			if len(name) >= len(p) && string(name[:len(p)]) == p {
-				return true
-			}
+		return hasAnyPrefix(name, ps, restore)
+	}
+}
+
+// hasAnyPrefix reports whether name starts with one of ps, or, with
+// restore, whether its restored form does (`sglang_x` read as `sglang:x`),
+// without building that form.
+func hasAnyPrefix(name []byte, ps []string, restore bool) bool {
+	restored := restore && hasPrefix(name, prefixSGLangUnderscored)
+	n := len(prefixSGLang)
+	for _, p := range ps {
+		if hasPrefix(name, p) {
+			return true
+		}
+		// Both forms are n bytes long: past them, compare the rest.
+		if restored && len(p) >= n && p[:n] == prefixSGLang && hasPrefix(name[n:], p[n:]) {
+			return true
+		}
+	}
+	return false
+}
+
+// hasPrefix is bytes.HasPrefix for a string prefix.
+func hasPrefix(name []byte, p string) bool {
+	return len(name) >= len(p) && string(name[:len(p)]) == p
+}
+
+// lookalikePrefixes are the namespaces of the stacks this receiver is
+// pointed at: SGLang (in both name forms), Dynamo, the SGLang model
+// gateway, KVBM, NIXL and vLLM. A family of one of them that a target
+// drops is worth a warning; Python's, Go's and the process's are not.
+var lookalikePrefixes = []string{prefixSGLang, prefixSGLangUnderscored, prefixDynamo, "smg_", "kvbm_", "nixl_", "vllm:"}
+
+// lookalike returns the prefix of lookalikePrefixes that name starts with.
+func lookalike(name []byte) (string, bool) {
+	for _, p := range lookalikePrefixes {
+		if hasPrefix(name, p) {
+			return p, true
+		}
+	}
+	return "", false
+}
+
+// watchDrops wraps the target's family filter: a family of a known
+// namespace that it drops, and that the worker's other target does not
+// keep either, is recorded for logDrops. The parser calls it once per
+// family block; once the drops have been logged it only filters.
+func (t *target) watchDrops(keep promtext.KeepFunc) promtext.KeepFunc {
+	if keep == nil {
+		return nil
+	}
+	if t.siblingPrefixes != nil {
+		// The sibling holds an SGLang family in either form, so `sglang_x`
+		// is matched as `sglang:x` whatever restore_sglang_names says.
+		t.drops.sibling = keepPrefixes(t.siblingPrefixes, true)
+		if t.drops.sibling == nil {
+			t.drops.sibling = func([]byte) bool { return true }
+		}
+	}
+	return func(name []byte) bool {
+		if keep(name) {
+			return true
+		}
+		if !t.drops.logged {
+			t.drops.record(name)
 		}
 		return false
 	}
+}
+
+// record notes name if it is a dropped family of a known namespace that no
+// other target of the worker keeps.
+func (d *dropWatch) record(name []byte) {
+	if _, ok := lookalike(name); !ok || (d.sibling != nil && d.sibling(name)) {
+		return
+	}
+	if _, ok := d.names[string(name)]; ok {
+		return
+	}
+	if d.names == nil {
+		d.names = map[string]struct{}{}
+	}
+	d.names[string(name)] = struct{}{}
+}
+
+// maxLoggedDrops is how many dropped family names the warning lists.
+const maxLoggedDrops = 10
+
+// logDrops warns, once per target, about the families of known namespaces
+// that its prefixes dropped from the body just read: which ones, and the
+// configuration line that keeps them.
+func (t *target) logDrops() {
+	if t.drops.logged || len(t.drops.names) == 0 {
+		return
+	}
+	t.drops.logged = true
+	names := make([]string, 0, len(t.drops.names))
+	for n := range t.drops.names {
+		names = append(names, n)
+	}
+	t.drops.names = nil
+	slices.Sort(names)
+	t.logger.Warn("this target's prefixes drop families of known inference namespaces (logged once): "+
+		"to keep them, set the configuration line given in `config`",
+		zap.String("endpoint", t.endpoint),
+		zap.String("role", string(t.role)),
+		zap.Strings("dropped", names[:min(len(names), maxLoggedDrops)]),
+		zap.Int("dropped_count", len(names)),
+		zap.String("config", t.keepLine(names)))
+}
+
+// keepLine is the configuration line that keeps the dropped names: the
+// target's prefixes plus the namespaces they miss, e.g.
+// `workers[0].runtime.prefixes: ["dynamo_", "sglang:", "vllm:"]`.
+func (t *target) keepLine(dropped []string) string {
+	missing := map[string]bool{}
+	underscored := false
+	for _, n := range dropped {
+		p, _ := lookalike([]byte(n))
+		if p == prefixSGLangUnderscored {
+			if t.restore {
+				p = prefixSGLang // restored, `sglang:` keeps them
+			} else {
+				underscored = true
+			}
+		}
+		missing[p] = true
+	}
+	prefixes := slices.Clone(t.prefixes)
+	for _, p := range lookalikePrefixes {
+		if missing[p] && !slices.Contains(prefixes, p) {
+			prefixes = append(prefixes, p)
+		}
+	}
+	quoted := make([]string, len(prefixes))
+	for i, p := range prefixes {
+		quoted[i] = strconv.Quote(p)
+	}
+	line := t.key + ".prefixes: [" + strings.Join(quoted, ", ") + "]"
+	if t.shorthand {
+		line += " (with the top-level `endpoint` moved to `engine.endpoint`)"
+	}
+	if underscored {
+		line += "; or restore_sglang_names: true, which keeps `sglang_` families as `sglang:` wherever `sglang:` is kept"
+	}
+	return line
 }
 
 // scrape fetches, converts and emits the target once, within timeout, and
@@ -164,6 +327,7 @@ func (t *target) scrape(parent, stop context.Context, timeout time.Duration, now
 		if err != nil {
 			err = fmt.Errorf("invalid %s body: %w", format, err)
 		}
+		t.logDrops()
 	} else {
 		if errors.Is(ctx.Err(), context.DeadlineExceeded) {
 			err = fmt.Errorf("timed out after %s: %w", timeout, err)

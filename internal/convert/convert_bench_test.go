@@ -43,11 +43,12 @@ func benchBodies(b *testing.B) []benchBody {
 
 // BenchmarkConvert measures parse+filter+convert of one body into a fresh
 // MetricSlice, on a target that has seen the body before (the steady state
-// of a scrape loop).
+// of a scrape loop), with the receiver's default options (`sglang_`
+// families restored).
 func BenchmarkConvert(b *testing.B) {
 	for _, bb := range benchBodies(b) {
 		b.Run(bb.name, func(b *testing.B) {
-			tg := New(Options{Keep: keepOurs})
+			tg := New(Options{Keep: keepOursRestored, FamilyName: RestoreSGLangName})
 			if _, err := tg.Convert(bb.body, bb.format, 1, pmetric.NewMetricSlice()); err != nil {
 				b.Skip(err)
 			}
@@ -77,7 +78,7 @@ func BenchmarkConvertCold(b *testing.B) {
 		b.Run(bb.name, func(b *testing.B) {
 			var tgs [4]*Converter
 			for i := range tgs {
-				tgs[i] = New(Options{Keep: keepOurs})
+				tgs[i] = New(Options{Keep: keepOursRestored, FamilyName: RestoreSGLangName})
 				if _, err := tgs[i].Convert(bb.body, bb.format, 1, pmetric.NewMetricSlice()); err != nil {
 					b.Skip(err)
 				}

@@ -19,6 +19,12 @@ func keepOurs(name []byte) bool {
 	return bytes.HasPrefix(name, []byte("sglang:")) || bytes.HasPrefix(name, []byte("dynamo_"))
 }
 
+// keepOursRestored is keepOurs for a Converter that restores `sglang_`
+// families (RestoreSGLangName), as the receiver's default filter is.
+func keepOursRestored(name []byte) bool {
+	return keepOurs(name) || bytes.HasPrefix(name, []byte("sglang_"))
+}
+
 func convert(t testing.TB, tg *Converter, body string, f promtext.Format, now pcommon.Timestamp) (pmetric.MetricSlice, error) {
 	ms := pmetric.NewMetricSlice()
 	_, err := tg.Convert([]byte(body), f, now, ms)
@@ -119,36 +125,48 @@ func FuzzConvert(f *testing.F) {
 		if om {
 			format = promtext.FormatOpenMetrics
 		}
-		tg := New(Options{Keep: keepOurs, Limits: promtext.Limits{MaxSamples: 10000}})
-		bodies := [][]byte{first, second, first}
-		errs := make([]error, len(bodies))
-		lives := make([][]string, len(bodies))
-		for i, body := range bodies {
-			ms := pmetric.NewMetricSlice()
-			_, err := tg.Convert(body, format, pcommon.Timestamp(i+1), ms)
-			errs[i], lives[i] = err, livePoints(ms)
-			// What the state remembers between bodies (the line cache, the
-			// expected lines) must not change what a body means.
-			for j := range i {
-				if !bytes.Equal(bodies[j], body) {
-					continue
-				}
-				if (err == nil) != (errs[j] == nil) {
-					t.Fatalf("the same body gave %v, then %v", errs[j], err)
-				}
-				if err == nil && !slices.Equal(lives[j], lives[i]) {
-					t.Fatalf("the same body gave\n%v\nthen\n%v", lives[j], lives[i])
-				}
-			}
-			if err != nil {
-				if tg.LiveSeries() != 0 {
-					t.Fatal("a failed body must leave no state")
-				}
-				continue
-			}
-			checkInvariants(t, ms)
+		// Once with names verbatim, once restoring `sglang_` families as
+		// the receiver does by default.
+		for _, opts := range []Options{
+			{Keep: keepOurs, Limits: promtext.Limits{MaxSamples: 10000}},
+			{Keep: keepOursRestored, FamilyName: RestoreSGLangName, Limits: promtext.Limits{MaxSamples: 10000}},
+		} {
+			fuzzConvert(t, New(opts), first, second, format)
 		}
 	})
+}
+
+// fuzzConvert converts first, second and first again with tg and checks
+// what comes out.
+func fuzzConvert(t *testing.T, tg *Converter, first, second []byte, format promtext.Format) {
+	bodies := [][]byte{first, second, first}
+	errs := make([]error, len(bodies))
+	lives := make([][]string, len(bodies))
+	for i, body := range bodies {
+		ms := pmetric.NewMetricSlice()
+		_, err := tg.Convert(body, format, pcommon.Timestamp(i+1), ms)
+		errs[i], lives[i] = err, livePoints(ms)
+		// What the state remembers between bodies (the line cache, the
+		// expected lines) must not change what a body means.
+		for j := range i {
+			if !bytes.Equal(bodies[j], body) {
+				continue
+			}
+			if (err == nil) != (errs[j] == nil) {
+				t.Fatalf("the same body gave %v, then %v", errs[j], err)
+			}
+			if err == nil && !slices.Equal(lives[j], lives[i]) {
+				t.Fatalf("the same body gave\n%v\nthen\n%v", lives[j], lives[i])
+			}
+		}
+		if err != nil {
+			if tg.LiveSeries() != 0 {
+				t.Fatal("a failed body must leave no state")
+			}
+			continue
+		}
+		checkInvariants(t, ms)
+	}
 }
 
 // livePoints lists the live points of ms as sorted text: name, type,

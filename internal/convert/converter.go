@@ -28,6 +28,12 @@ import (
 type Options struct {
 	// Keep decides from a family name whether the family is converted.
 	Keep promtext.KeepFunc
+	// FamilyName, when set, gives the name a family's metrics are named
+	// after (before the name suffix rules): it appends that name, for the
+	// family named name, to dst and returns the result. It is called once
+	// per family block, with dst a buffer the Converter reuses. nil keeps
+	// family names verbatim. See RestoreSGLangName.
+	FamilyName func(dst, name []byte) []byte
 	// Limits bound what a body may carry; see promtext.Limits.
 	Limits promtext.Limits
 }
@@ -52,7 +58,11 @@ type Converter struct {
 	order   []*metric // metrics touched by this body, in body order
 
 	// Per-family state, valid while the parser's family Seq is famSeq.
-	famSeq     uint64
+	famSeq uint64
+	// famName is the name the family's metrics take: the family's own, or
+	// what Options.FamilyName made of it in famBuf.
+	famName    []byte
+	famBuf     []byte
 	famMetrics [promtext.NumSuffixes]*metric
 	createdFor *metric // set when a text-format `x_created` gauge family dates x
 	// helpChecked is the metric whose description was last compared with
@@ -154,11 +164,16 @@ func (c *Converter) beginFamily(fam *promtext.Family, format promtext.Format) {
 	c.famMetrics = [promtext.NumSuffixes]*metric{}
 	c.createdFor = nil
 	c.helpChecked = nil
+	c.famName = fam.Name
+	if c.opts.FamilyName != nil {
+		c.famBuf = c.opts.FamilyName(c.famBuf[:0], fam.Name)
+		c.famName = c.famBuf
+	}
 	// prometheus_client's text format prints a counter's, histogram's or
 	// summary's `_created` as a gauge family of its own right after it.
 	// Read as OpenMetrics would, it is that metric's start time.
 	if format == promtext.FormatText && fam.Type == promtext.TypeGauge {
-		if base, ok := bytes.CutSuffix(fam.Name, []byte("_created")); ok {
+		if base, ok := bytes.CutSuffix(c.famName, []byte("_created")); ok {
 			c.createdFor = c.touchedMetric(kindSum, base, "_total")
 			if c.createdFor == nil {
 				c.createdFor = c.touchedMetric(kindHistogram, base, "")
@@ -168,4 +183,25 @@ func (c *Converter) beginFamily(fam *promtext.Family, format promtext.Format) {
 			}
 		}
 	}
+}
+
+// sglangUnderscore and sglangColon are the two forms of SGLang's namespace:
+// its own `sglang:`, and the `sglang_` that some stacks print instead.
+const (
+	sglangUnderscore = "sglang_"
+	sglangColon      = "sglang:"
+)
+
+// RestoreSGLangName is an Options.FamilyName that gives a family printed
+// as `sglang_x` on HELP, TYPE and samples alike (SGLang under Ray Serve,
+// Dynamo's passthrough in January 2026, prometheus_client after its fix PR
+// 1180) its SGLang name `sglang:x`, and keeps every other name as it is.
+// Nothing else in these stacks uses the `sglang_` prefix. (A family declared
+// `sglang:x` with `sglang_x` samples needs nothing: the parser matches the
+// samples to it.)
+func RestoreSGLangName(dst, name []byte) []byte {
+	if rest, ok := bytes.CutPrefix(name, []byte(sglangUnderscore)); ok {
+		return append(append(dst, sglangColon...), rest...)
+	}
+	return append(dst, name...)
 }

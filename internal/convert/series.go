@@ -68,9 +68,10 @@ func (c *Converter) touchedMetric(k kind, base []byte, suffix string) *metric {
 	return m
 }
 
-// metricFor finds or creates the metric that samples of fam map to under r.
+// metricFor finds or creates the metric that samples of fam map to under r,
+// named after the family's metric name (famName, see beginFamily).
 func (c *Converter) metricFor(fam *promtext.Family, r rule) *metric {
-	k := c.metricKey(r.kind, fam.Name, r.nameSuffix)
+	k := c.metricKey(r.kind, c.famName, r.nameSuffix)
 	m := c.metrics[string(k)]
 	if m == nil {
 		key := string(k)
