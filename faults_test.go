@@ -77,6 +77,10 @@ type fault struct {
 	// such a scrape allocates grows with its series, not with the limit,
 	// so it is not held to the allocation bound.
 	maxBody int64
+	// timeout, when set, replaces the 1 s scrape timeout, for a valid body
+	// whose fetch and parse take longer than that under -race on a busy
+	// two-core machine: that case tests size, not time.
+	timeout time.Duration
 }
 
 func faults() []fault {
@@ -159,7 +163,7 @@ func faults() []fault {
 		{name: "histogram without +Inf", target: textBody(hist + "sglang:h_bucket{le=\"1\"} 1\nsglang:h_count 1\n"), up: 0, reason: "histogram without a +Inf bucket"},
 		{name: "decreasing buckets", target: textBody(hist + "sglang:h_bucket{le=\"1\"} 2\nsglang:h_bucket{le=\"+Inf\"} 1\n"), up: 0, reason: "less than the bucket below it"},
 		{name: "summary without _count", target: textBody("# TYPE sglang:s summary\nsglang:s_sum 1\n"), up: 0, reason: "summary without _count"},
-		{name: "100,000 series", target: textBody(manySeries(100_000)), up: 1, maxBody: 8 << 20},
+		{name: "100,000 series", target: textBody(manySeries(100_000)), up: 1, maxBody: 8 << 20, timeout: 10 * time.Second},
 		{name: "1 MB label value", target: textBody("sglang:g{v=\"" + strings.Repeat("x", 1<<20-20) + "\"} 1\n"), up: 0, reason: "value longer than 4096 bytes"},
 	}
 }
@@ -205,6 +209,9 @@ func TestFaultMatrix(t *testing.T) {
 			cfg := faultConfig(healthy, faulty)
 			if f.maxBody != 0 {
 				cfg.Limits.MaxBodySize = f.maxBody
+			}
+			if f.timeout != 0 {
+				cfg.Timeout = f.timeout
 			}
 			s := startScraper(t, cfg)
 
