@@ -106,7 +106,9 @@ func faults() []fault {
 		}, up: 0, reason: "http: server gave HTTP response to HTTPS client"},
 		{name: "404", target: handler(func(w http.ResponseWriter, _ *http.Request) { http.Error(w, `{"detail":"Not Found"}`, 404) }), up: 0, reason: `404 Not Found: "{\"detail\":\"Not Found\"}"`},
 		{name: "500", target: handler(func(w http.ResponseWriter, _ *http.Request) { http.Error(w, "boom", 500) }), up: 0, reason: "500 Internal Server Error"},
-		{name: "503 with body", target: handler(func(w http.ResponseWriter, _ *http.Request) { http.Error(w, "engine warming up", 503) }), up: 0, reason: `503 Service Unavailable: "engine warming up"`},
+		{name: "503 with body", target: handler(func(w http.ResponseWriter, _ *http.Request) {
+			http.Error(w, "engine warming up", http.StatusServiceUnavailable)
+		}), up: 0, reason: `503 Service Unavailable: "engine warming up"`},
 		{name: "redirect loop", target: handler(func(w http.ResponseWriter, r *http.Request) { http.Redirect(w, r, r.URL.Path, http.StatusFound) }), up: 0, reason: "stopped after 10 redirects"},
 		{name: "redirect to another host", target: handler(func(w http.ResponseWriter, _ *http.Request) {
 			w.Header().Set("Location", "http://192.0.2.1:30000/metrics")

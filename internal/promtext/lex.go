@@ -142,7 +142,7 @@ func parseFloat(b []byte) (float64, error) {
 	}
 	// Prometheus refuses what Go alone would take: digit separators and
 	// hexadecimal floats (which need a p exponent).
-	if len(b) == 0 || bytes.IndexAny(b, "_pP") >= 0 {
+	if len(b) == 0 || bytes.ContainsAny(b, "_pP") {
 		return 0, strconv.ErrSyntax
 	}
 	return strconv.ParseFloat(string(b), 64)
