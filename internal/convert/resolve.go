@@ -10,8 +10,15 @@ import "github.com/sglangdynamo/sglangdynamoreceiver/internal/promtext"
 // text-format `x_created` gauge family is never cached: what it means
 // depends on the family before it.
 func (c *Converter) resolve(fam *promtext.Family, s *promtext.Sample) (*series, role, float64, error) {
+	if c.createdFor != nil {
+		if err := c.parser.ParseLabels(); err != nil {
+			return nil, 0, 0, err
+		}
+		c.lines.use(noLine)
+		return c.lookup(c.createdFor, s.Labels), roleCreated, s.Bound, nil
+	}
 	idx, hash := c.lines.find(s.Series)
-	if idx != noLine && c.createdFor == nil {
+	if idx != noLine {
 		if e := c.lines.entry(idx); e.typ == fam.Type {
 			c.lines.use(idx)
 			if m := e.sr.m; m != c.helpChecked {
@@ -23,10 +30,6 @@ func (c *Converter) resolve(fam *promtext.Family, s *promtext.Sample) (*series, 
 	}
 	if err := c.parser.ParseLabels(); err != nil {
 		return nil, 0, 0, err
-	}
-	if c.createdFor != nil {
-		c.lines.use(noLine)
-		return c.lookup(c.createdFor, s.Labels), roleCreated, s.Bound, nil
 	}
 	r := rules[fam.Type][s.Suffix]
 	m := c.famMetrics[s.Suffix]
