@@ -43,7 +43,7 @@ describe() {
     drift) echo "mdatagen output matches metadata.yaml (scripts/generate.sh)" ;;
     build) echo "the collector _build/otelcol-sglangdynamo with ocb (scripts/build.sh; skipped when current)" ;;
     unit)  echo "go test -race ./... (unit, fault, lifecycle and golden tests)" ;;
-    fuzz)  echo "each fuzz target for FUZZTIME (default 60s) (scripts/fuzz.sh)" ;;
+    fuzz)  echo "the fuzz targets side by side for FUZZTIME (default 60s), with their execs/sec (scripts/fuzz.sh)" ;;
     e2e)   echo "end-to-end tests of the built collector (-tags e2e ./e2e/...), with Debian's Prometheus" ;;
     soak)  echo "the in-process and the collector soak, SGLANGDYNAMO_SOAK each (default 2m), side by side" ;;
     bench) echo "bench module smoke test: our receiver's output against contrib's prometheusreceiver's" ;;
@@ -336,9 +336,17 @@ version_notes() {
       }' _build/go.mod "$m"
   done
 }
-unit()  { CGO_ENABLED=1 go test -race -count=1 ./...; }
+# go test runs a subset of vet's analyzers before the tests, and does it
+# again, for every dependency, in each build configuration (-race, fuzz
+# instrumentation, tags): ~60 CPU seconds each here. When lint runs in the
+# same invocation, its `go vet` has already run all of vet's default
+# analyzers on these packages (a superset), so the test phases skip it.
+VET=()
+if wants lint; then VET=(-vet=off); fi
+export VET_FLAG="${VET[*]}"
+unit()  { CGO_ENABLED=1 go test "${VET[@]}" -race -count=1 ./...; }
 fuzz()  { bash scripts/fuzz.sh; }
-e2e()   { SGLANGDYNAMO_COLLECTOR="$COLLECTOR" go test -count=1 -timeout 15m -tags e2e -v ./e2e/...; }
+e2e()   { SGLANGDYNAMO_COLLECTOR="$COLLECTOR" go test "${VET[@]}" -count=1 -timeout 15m -tags e2e -v ./e2e/...; }
 # The bench module's smoke test (no benchmarks; go test runs vet's checks).
 # `remove_all_sd` is Prometheus's build tag that leaves out the service
 # discoveries (AWS, Azure, GCE, Consul, ...) that contrib's prometheusreceiver
@@ -354,11 +362,11 @@ bench() { (cd bench && go test -tags "$BENCH_TAGS" -count=1 -run . ./...); }
 # for the full run): the receiver in-process (goroutines, heap, state) and
 # the built collector (series on the exporter, RSS).
 soak_receiver() {
-  SGLANGDYNAMO_SOAK="${SGLANGDYNAMO_SOAK:-2m}" go test -count=1 -timeout 30m -run '^TestSoak$' -v .
+  SGLANGDYNAMO_SOAK="${SGLANGDYNAMO_SOAK:-2m}" go test $VET_FLAG -count=1 -timeout 30m -run '^TestSoak$' -v .
 }
 soak_collector() {
   SGLANGDYNAMO_SOAK="${SGLANGDYNAMO_SOAK:-2m}" SGLANGDYNAMO_COLLECTOR="$COLLECTOR" \
-    go test -count=1 -timeout 30m -tags e2e -run '^TestExporterSoak$' -v ./e2e/...
+    go test $VET_FLAG -count=1 -timeout 30m -tags e2e -run '^TestExporterSoak$' -v ./e2e/...
 }
 # NETNS: how to get a network namespace of one's own with its loopback up
 # (as root, or through a user namespace), where this machine can.

@@ -3,8 +3,6 @@ package convert
 import (
 	"bytes"
 	"fmt"
-	"os"
-	"path/filepath"
 	"slices"
 	"strings"
 	"testing"
@@ -12,6 +10,7 @@ import (
 	"go.opentelemetry.io/collector/pdata/pcommon"
 	"go.opentelemetry.io/collector/pdata/pmetric"
 
+	"github.com/sglangdynamo/sglangdynamoreceiver/internal/fuzzcorpus"
 	"github.com/sglangdynamo/sglangdynamoreceiver/internal/promtext"
 )
 
@@ -112,15 +111,18 @@ func TestTypeChangeReplacesSeries(t *testing.T) {
 // FuzzConvert feeds arbitrary bodies through parse and conversion twice
 // (so that state carried between bodies is exercised) and checks the
 // invariants of what is emitted.
+// With dict set, both bodies are read through fuzzcorpus.Expand.
 func FuzzConvert(f *testing.F) {
-	seeds, _ := filepath.Glob("../../testdata/golden/*/input")
-	for _, s := range seeds {
-		if b, err := os.ReadFile(s); err == nil {
-			f.Add(b, b[:len(b)/2], false)
-			f.Add(b, b, false) // the steady state: every line known
-		}
+	seeds := fuzzcorpus.Seeds("../..", 8)
+	for i, b := range seeds {
+		om := bytes.HasSuffix(b, []byte("# EOF\n"))
+		f.Add(b, b, om, false) // the steady state: every line known
+		f.Add(b, seeds[(i+1)%len(seeds)], om, i%2 == 0)
 	}
-	f.Fuzz(func(t *testing.T, first, second []byte, om bool) {
+	f.Fuzz(func(t *testing.T, first, second []byte, om, dict bool) {
+		if dict {
+			first, second = fuzzcorpus.Expand(first), fuzzcorpus.Expand(second)
+		}
 		format := promtext.FormatText
 		if om {
 			format = promtext.FormatOpenMetrics

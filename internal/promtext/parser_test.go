@@ -7,12 +7,12 @@ import (
 	"io"
 	"math"
 	"math/rand/v2"
-	"os"
-	"path/filepath"
 	"slices"
 	"strconv"
 	"strings"
 	"testing"
+
+	"github.com/sglangdynamo/sglangdynamoreceiver/internal/fuzzcorpus"
 )
 
 type parsed struct {
@@ -207,16 +207,18 @@ func TestRepeatedDeclarationStartsNewFamilyBlock(t *testing.T) {
 
 // FuzzParse checks that no input panics or hangs the parser, and that an
 // accepted body yields only samples of kept families.
+// With dict set, body is read through fuzzcorpus.Expand.
 func FuzzParse(f *testing.F) {
-	seeds, _ := filepath.Glob("../../testdata/golden/*/input")
-	for _, s := range seeds {
-		if b, err := os.ReadFile(s); err == nil {
-			f.Add(b, false)
-			f.Add(b, true)
-		}
+	for _, b := range fuzzcorpus.Seeds("../..", 6) {
+		om := bytes.HasSuffix(b, []byte("# EOF\n"))
+		f.Add(b, om, false)
+		f.Add(b, om, true)
 	}
-	f.Add([]byte("sglang:x{a=\"\\\"\"} 1 2\n"), false)
-	f.Fuzz(func(t *testing.T, body []byte, om bool) {
+	f.Add([]byte("sglang:x{a=\"\\\"\"} 1 2\n"), false, false)
+	f.Fuzz(func(t *testing.T, body []byte, om, dict bool) {
+		if dict {
+			body = fuzzcorpus.Expand(body)
+		}
 		format := FormatText
 		if om {
 			format = FormatOpenMetrics
