@@ -59,6 +59,7 @@ type Converter struct {
 
 	// Per-family state, valid while the parser's family Seq is famSeq.
 	famSeq uint64
+	format promtext.Format // the current body's
 	// famName is the name the family's metrics take: the family's own, or
 	// what Options.FamilyName made of it in famBuf.
 	famName    []byte
@@ -99,6 +100,7 @@ func (c *Converter) Convert(body []byte, format promtext.Format, now pcommon.Tim
 	c.order = c.order[:0]
 	c.famSeq = 0
 	c.lines.startBody()
+	c.format = format
 	c.parser.Reset(body, format, c.opts.Keep, c.opts.Limits)
 	err := c.ingest(format)
 	if err == nil {

@@ -23,7 +23,7 @@ func (c *Converter) resolve(fam *promtext.Family, s *promtext.Sample) (*series, 
 			c.lines.use(idx)
 			if m := e.sr.m; m != c.helpChecked {
 				c.helpChecked = m
-				m.setHelp(fam.Help)
+				m.setHelp(fam.Help, c.format)
 			}
 			return e.sr, e.role, e.bound, nil
 		}

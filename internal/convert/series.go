@@ -12,15 +12,16 @@ import (
 // metric is one pdata metric of a target: a kind and a name, and the series
 // that this body touched.
 type metric struct {
-	key     string // kind byte + name
-	kind    kind
-	name    string
-	help    string
-	helpRaw string
-	gen     uint64 // the body that last touched it
-	live    []*series
-	stale   []*series
-	nSeries int
+	key        string // kind byte + name
+	kind       kind
+	name       string
+	help       string
+	helpRaw    string // help is helpRaw unescaped as helpFormat says
+	helpFormat promtext.Format
+	gen        uint64 // the body that last touched it
+	live       []*series
+	stale      []*series
+	nSeries    int
 }
 
 // series is one label set of a metric: what it has emitted across bodies
@@ -78,7 +79,7 @@ func (c *Converter) metricFor(fam *promtext.Family, r rule) *metric {
 		m = &metric{key: key, kind: r.kind, name: key[1:]}
 		c.metrics[key] = m
 	}
-	m.setHelp(fam.Help)
+	m.setHelp(fam.Help, c.format)
 	return m
 }
 
@@ -89,10 +90,11 @@ func (c *Converter) metricKey(k kind, base []byte, suffix string) []byte {
 }
 
 // setHelp takes the family's HELP as the description when it changed.
-func (m *metric) setHelp(raw []byte) {
-	if m.helpRaw != string(raw) {
-		m.helpRaw = string(raw)
-		m.help = promtext.Unescape(raw)
+// The same text can mean two things: `\"` is an escape in OpenMetrics only.
+func (m *metric) setHelp(raw []byte, f promtext.Format) {
+	if m.helpRaw != string(raw) || m.helpFormat != f {
+		m.helpRaw, m.helpFormat = string(raw), f
+		m.help = promtext.UnescapeHelp(raw, f)
 	}
 }
 

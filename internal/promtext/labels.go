@@ -133,14 +133,11 @@ func (p *Parser) parseLabels(b []byte, start int) ([]byte, error) {
 			return nil, p.errAt(start, "expected =\" after label name "+strconv.Quote(string(name)))
 		}
 		b = b[2:]
-		end, escaped := quotedEnd(b)
+		end := quotedEnd(b)
 		if end < 0 {
 			return nil, p.errAt(start, "unterminated label value")
 		}
 		value := b[:end]
-		if escaped && !validEscapes(value) {
-			return nil, p.errAt(start, "invalid escape in label value")
-		}
 		if !utf8.Valid(value) {
 			return nil, p.errAt(start, "label value is not valid UTF-8")
 		}
@@ -217,38 +214,32 @@ func (p *Parser) checkLimits(have int, name, value []byte, start int) error {
 	return nil
 }
 
-// quotedEnd returns the index of the closing quote and whether a backslash
-// was seen.
-func quotedEnd(b []byte) (int, bool) {
-	escaped := false
+// quotedEnd returns the index of the closing quote, skipping each
+// backslash and the byte it escapes.
+func quotedEnd(b []byte) int {
 	for i := 0; i < len(b); i++ {
 		switch b[i] {
 		case '"':
-			return i, escaped
+			return i
 		case '\\':
-			escaped = true
 			i++
 		}
 	}
-	return -1, escaped
+	return -1
 }
 
-// validEscapes reports whether every backslash in b starts one of the
-// escapes the text format defines: \\, \" and \n.
-func validEscapes(b []byte) bool {
-	for i := 0; i < len(b); i++ {
-		if b[i] == '\\' {
-			i++
-			if i == len(b) || (b[i] != '\\' && b[i] != '"' && b[i] != 'n') {
-				return false
-			}
-		}
-	}
-	return true
-}
+// Unescape returns a label value with its escapes resolved: \\, \" and \n.
+// A backslash before any other character is that text as written: both
+// OpenMetrics (its ABNF allows `BS normal-char`) and Prometheus's parsers
+// read `\z` as the two characters `\z`.
+func Unescape(b []byte) string { return unescape(b, true) }
 
-// Unescape returns a label value or HELP text with its escapes resolved.
-func Unescape(b []byte) string {
+// UnescapeHelp returns HELP text with its escapes resolved. The text format
+// escapes only \\ and \n in HELP (`\"` stays as written, as Prometheus
+// reads it); OpenMetrics also \", as in label values.
+func UnescapeHelp(b []byte, f Format) string { return unescape(b, f == FormatOpenMetrics) }
+
+func unescape(b []byte, quote bool) string {
 	if bytes.IndexByte(b, '\\') < 0 {
 		return string(b)
 	}
@@ -256,12 +247,17 @@ func Unescape(b []byte) string {
 	for i := 0; i < len(b); i++ {
 		c := b[i]
 		if c == '\\' && i+1 < len(b) {
-			i++
-			switch b[i] {
+			switch b[i+1] {
 			case 'n':
 				c = '\n'
-			default:
-				c = b[i]
+				i++
+			case '\\':
+				i++
+			case '"':
+				if quote {
+					c = '"'
+					i++
+				}
 			}
 		}
 		out = append(out, c)

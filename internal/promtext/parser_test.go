@@ -323,3 +323,44 @@ func TestParseFloatMatchesStrconv(t *testing.T) {
 		}
 	}
 }
+
+// TestEscapes: a backslash before a character other than \, " and n is
+// legal text in both formats (OpenMetrics' ABNF: `BS normal-char`), kept as
+// written; `\"` is an escape in HELP in OpenMetrics only.
+func TestEscapes(t *testing.T) {
+	for _, tc := range []struct {
+		in, label, textHelp, omHelp string
+	}{
+		{`plain`, "plain", "plain", "plain"},
+		{`a\\b`, `a\b`, `a\b`, `a\b`},
+		{`a\nb`, "a\nb", "a\nb", "a\nb"},
+		{`a\"b`, `a"b`, `a\"b`, `a"b`},
+		{`\z\f\t`, `\z\f\t`, `\z\f\t`, `\z\f\t`},
+		{`\\\z`, `\\z`, `\\z`, `\\z`},
+		{`end\`, `end\`, `end\`, `end\`},
+		{`\€`, `\€`, `\€`, `\€`},
+	} {
+		if got := Unescape([]byte(tc.in)); got != tc.label {
+			t.Errorf("Unescape(%q) = %q, want %q", tc.in, got, tc.label)
+		}
+		if got := UnescapeHelp([]byte(tc.in), FormatText); got != tc.textHelp {
+			t.Errorf("UnescapeHelp(%q, text) = %q, want %q", tc.in, got, tc.textHelp)
+		}
+		if got := UnescapeHelp([]byte(tc.in), FormatOpenMetrics); got != tc.omHelp {
+			t.Errorf("UnescapeHelp(%q, OpenMetrics) = %q, want %q", tc.in, got, tc.omHelp)
+		}
+	}
+	for _, f := range []Format{FormatText, FormatOpenMetrics} {
+		body := "# HELP sglang:g h\\z\n# TYPE sglang:g gauge\nsglang:g{a=\"\\z\\f\",b=\"\\\"}\"} 1\n"
+		if f == FormatOpenMetrics {
+			body += "# EOF\n"
+		}
+		got, _, err := parseAll(t, body, f, nil, Limits{})
+		if err != nil {
+			t.Fatalf("%v: %v", f, err)
+		}
+		if want := `a=\z\f,b="}`; len(got) != 1 || got[0].labels != want {
+			t.Errorf("%v: got %+v, want one sample with labels %s", f, got, want)
+		}
+	}
+}
