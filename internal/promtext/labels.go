@@ -14,6 +14,9 @@ import (
 // from Next because a consumer that has seen the same Series bytes before
 // already knows the answer: equal bytes always parse alike.
 func (p *Parser) ParseLabels() error {
+	if p.labelsDone {
+		return nil
+	}
 	s := &p.sample
 	p.labels = p.labels[:0]
 	if rest := s.Series[s.NameLen:]; len(rest) > 0 {
@@ -26,7 +29,11 @@ func (p *Parser) ParseLabels() error {
 		}
 	}
 	s.Labels = p.labels
-	return p.bound(p.lineStart)
+	if err := p.bound(p.lineStart); err != nil {
+		return err
+	}
+	p.labelsDone = true
+	return nil
 }
 
 // labelSetEnd returns the length of the label set that b starts with, `{`
@@ -96,15 +103,33 @@ func (p *Parser) bound(start int) error {
 		if string(l.Name) != want {
 			continue
 		}
-		v, err := parseFloat(l.Value)
-		if err != nil || math.IsNaN(v) {
-			return p.errAt(start, "invalid "+want+" label value "+strconv.Quote(string(l.Value)))
+		v, err := p.boundValue(want, l.Value, start)
+		if err != nil {
+			return err
 		}
 		s.Bound, s.HasBound = v, true
 		s.Labels = append(s.Labels[:i], s.Labels[i+1:]...)
 		return nil
 	}
 	return p.errAt(start, "missing "+want+" label")
+}
+
+// boundValue parses the value of an `le` or `quantile` label. OpenMetrics
+// wants +Inf written as `+Inf`, and quantiles between 0 and 1.
+func (p *Parser) boundValue(name string, text []byte, start int) (float64, error) {
+	v, err := p.number(text)
+	if err != nil || math.IsNaN(v) {
+		return 0, p.errAt(start, "invalid "+name+" label value "+strconv.Quote(string(text)))
+	}
+	if p.format == FormatOpenMetrics {
+		if math.IsInf(v, 1) && string(text) != "+Inf" {
+			return 0, p.errAt(start, name+" label value "+strconv.Quote(string(text))+" is not written as +Inf ("+secNumbers+")")
+		}
+		if name == "quantile" && (v < 0 || v > 1) {
+			return 0, p.errAt(start, "quantile "+strconv.Quote(string(text))+" is not between 0 and 1 ("+secSummary+")")
+		}
+	}
+	return v, nil
 }
 
 // parseLabels reads `name="value",...}`, appending to p.labels, and
@@ -159,6 +184,9 @@ func (p *Parser) parseLabels(b []byte, start int) ([]byte, error) {
 		switch b[0] {
 		case ',':
 			b = b[1:]
+			if p.format == FormatOpenMetrics && len(b) > 0 && b[0] == '}' {
+				return nil, p.errAt(start, "a comma before the label set's } ("+secABNF+")")
+			}
 		case '}':
 		default:
 			return nil, p.errAt(start, "expected , or } after label value")
@@ -204,6 +232,8 @@ func duplicateName(labels []Label, names *[][]byte) []byte {
 func (p *Parser) checkLimits(have int, name, value []byte, start int) error {
 	l := &p.limits
 	switch {
+	case !p.famKeep:
+		// OpenMetrics parses a dropped family's labels only to check them.
 	case l.MaxLabels > 0 && have >= l.MaxLabels:
 		return p.errAt(start, fmt.Sprintf("more than %d labels", l.MaxLabels))
 	case l.MaxLabelNameLen > 0 && len(name) > l.MaxLabelNameLen:
@@ -275,6 +305,8 @@ func (p *Parser) exemplar(rest []byte, start int) error {
 	}
 	saved := len(p.labels)
 	r, err := p.parseLabels(rest[3:], start)
+	p.om.exemplar, p.om.exemplarRunes = true, exemplarRunes(p.labels[saved:])
+	p.om.exemplarValue = math.NaN()
 	p.labels = p.labels[:saved]
 	if err != nil {
 		return err
@@ -284,11 +316,13 @@ func (p *Parser) exemplar(rest []byte, start int) error {
 		return p.errAt(start, "invalid exemplar")
 	}
 	value, ts, hasTS := bytes.Cut(r[1:], []byte(" "))
-	if _, err := parseFloat(value); err != nil {
+	v, err := p.number(value)
+	if err != nil {
 		return p.errAt(start, "invalid exemplar")
 	}
+	p.om.exemplarValue = v
 	if hasTS {
-		t, err := parseFloat(ts)
+		t, err := p.number(ts)
 		if err != nil || math.IsNaN(t) || math.IsInf(t, 0) {
 			return p.errAt(start, "invalid exemplar")
 		}

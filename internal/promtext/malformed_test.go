@@ -148,7 +148,7 @@ var malformedCases = []malformedCase{
 	{name: "om untyped keyword", format: FormatOpenMetrics, body: "# TYPE sglang:g untyped\n# EOF\n",
 		want: `line 1: unknown metric type "untyped": "# TYPE sglang:g untyped"`},
 	{name: "om type missing", format: FormatOpenMetrics, body: "# TYPE sglang:g\n# EOF\n",
-		want: `line 1: unknown metric type "": "# TYPE sglang:g"`},
+		want: `line 1: # TYPE without a space after the name (OpenMetrics: ABNF): "# TYPE sglang:g"`},
 	{name: "om tab in TYPE", format: FormatOpenMetrics, body: "# TYPE sglang:g\tgauge\n# EOF\n",
 		want: `line 1: invalid metric name in # TYPE: "# TYPE sglang:g\tgauge"`},
 	{name: "om bad help name", format: FormatOpenMetrics, body: "# HELP 9x Help.\n# EOF\n",
@@ -163,10 +163,12 @@ var malformedCases = []malformedCase{
 		want: `line 1: invalid metric name: "1sglang 1"`},
 	{name: "om quoted name", format: FormatOpenMetrics, body: "{\"sglang.x\"} 1\n# EOF\n",
 		want: `line 1: quoted UTF-8 metric names are not supported: "{\"sglang.x\"} 1"`},
+	// A sample name that fits no suffix of the family starts a family of
+	// its own (OpenMetrics: MetricFamily), as in the text format.
 	{name: "om foreign suffix", format: FormatOpenMetrics, body: "# TYPE sglang:c counter\nsglang:c_foo 1\n# EOF\n",
-		want: `line 2: sample name does not fit its counter family "sglang:c": "sglang:c_foo 1"`},
+		want: accepted},
 	{name: "om histogram sample without suffix", format: FormatOpenMetrics, body: "# TYPE sglang:h histogram\nsglang:h 1\n# EOF\n",
-		want: `line 2: sample name does not fit its histogram family "sglang:h": "sglang:h 1"`},
+		want: `line 2: family "sglang:h" repeats the name of an earlier family: a family's lines must be together (OpenMetrics: MetricFamily): "sglang:h 1"`},
 	{name: "om missing value", format: FormatOpenMetrics, body: "sglang:g\n# EOF\n",
 		want: `line 1: expected a space before the value: "sglang:g"`},
 	{name: "om two spaces", format: FormatOpenMetrics, body: "sglang:g  1\n# EOF\n",
@@ -271,7 +273,7 @@ func TestMalformed(t *testing.T) {
 
 // TestMalformedCoversEveryReason: every reason the parser's source can give
 // (each errAt call and Error literal, read from the source) is produced by
-// at least one case of TestMalformed.
+// at least one case of TestMalformed or TestOpenMetricsRules.
 func TestMalformedCoversEveryReason(t *testing.T) {
 	patterns := reasonPatterns(t)
 	if len(patterns) < 30 {
@@ -280,6 +282,11 @@ func TestMalformedCoversEveryReason(t *testing.T) {
 	var reasons []string
 	for _, tc := range malformedCases {
 		if _, pe := parseMalformed(t, tc); pe != nil {
+			reasons = append(reasons, pe.Reason)
+		}
+	}
+	for _, tc := range omCases {
+		if _, pe := parseMalformed(t, malformedCase{name: tc.name, format: FormatOpenMetrics, body: tc.body}); pe != nil {
 			reasons = append(reasons, pe.Reason)
 		}
 	}

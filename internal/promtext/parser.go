@@ -45,6 +45,12 @@ type Parser struct {
 	lineStart int      // offset of the current sample line, for errors
 	stats     Stats
 	eof       bool
+	eofStart  int // offset of the `# EOF` line
+
+	// labelsDone is set when the current sample's labels have been parsed
+	// (OpenMetrics' rules need them on every line, kept or not).
+	labelsDone bool
+	om         omState // see openmetrics.go
 }
 
 // Reset prepares the parser for a new body.
@@ -63,6 +69,9 @@ func (p *Parser) Reset(body []byte, format Format, keep KeepFunc, limits Limits)
 	p.seen = 0
 	p.stats = Stats{}
 	p.eof = false
+	if format == FormatOpenMetrics {
+		p.om.reset()
+	}
 }
 
 // Stats returns the counts so far; complete once Next has returned io.EOF.
@@ -79,7 +88,7 @@ func (p *Parser) Next() (*Sample, error) {
 			p.line++
 			return nil, p.errAt(p.pos, "content after # EOF")
 		}
-		if !p.famKeep && len(p.fam.Name) > 0 {
+		if !p.famKeep && len(p.fam.Name) > 0 && p.format == FormatText {
 			p.skipDropped()
 			if p.pos == len(p.buf) {
 				break
@@ -128,8 +137,13 @@ func (p *Parser) Next() (*Sample, error) {
 			return s, nil
 		}
 	}
-	if p.format == FormatOpenMetrics && !p.eof {
-		return nil, &Error{Line: p.line, Reason: "OpenMetrics body does not end with # EOF (truncated body?)"}
+	if p.format == FormatOpenMetrics {
+		if !p.eof {
+			return nil, &Error{Line: p.line, Reason: "OpenMetrics body does not end with # EOF (truncated body?)"}
+		}
+		if err := p.omFinish(); err != nil {
+			return nil, err
+		}
 	}
 	return nil, io.EOF
 }
@@ -176,7 +190,7 @@ func (p *Parser) errAt(start int, reason string) *Error {
 // comment handles `# HELP`, `# TYPE`, `# UNIT`, `# EOF` and plain comments.
 func (p *Parser) comment(line []byte, start int) error {
 	if p.format == FormatOpenMetrics && string(line) == "# EOF" {
-		p.eof = true
+		p.eof, p.eofStart = true, start
 		return nil
 	}
 	rest, ok := bytes.CutPrefix(line, []byte("# "))
@@ -215,6 +229,11 @@ func (p *Parser) comment(line []byte, start int) error {
 			return p.errAt(start, "invalid metric name in # "+kind)
 		}
 		arg = rest[1:]
+	} else if p.format == FormatOpenMetrics {
+		return p.errAt(start, "# "+kind+" without a space after the name ("+secABNF+")")
+	}
+	if p.format == FormatOpenMetrics {
+		return p.omComment(kind, name, arg, start)
 	}
 	same := bytes.Equal(name, p.fam.Name)
 	switch kind {
@@ -349,13 +368,19 @@ func (p *Parser) sampleLine(line []byte, start int) (*Sample, error) {
 	}
 	if !ok {
 		name := line[:n]
-		if p.format == FormatOpenMetrics && p.declared && p.fam.Type != TypeUnknown && bytes.HasPrefix(name, p.fam.Name) {
-			return nil, p.errAt(start, "sample name does not fit its "+p.fam.Type.String()+" family "+strconv.Quote(string(p.fam.Name)))
+		if p.format == FormatOpenMetrics {
+			// A name that is not the current family's is another family,
+			// as in the text format; the OpenMetrics rules on names then
+			// catch one that clashes.
+			if err := p.omBegin(name, start); err != nil {
+				return nil, err
+			}
+		} else {
+			p.begin(name)
 		}
-		p.begin(name)
 		suffix = SuffixNone
 	}
-	if !p.famKeep {
+	if !p.famKeep && p.format == FormatText {
 		return nil, nil
 	}
 	rest := line[n:]
@@ -366,17 +391,35 @@ func (p *Parser) sampleLine(line []byte, start int) (*Sample, error) {
 		}
 		rest = rest[end:]
 	}
-	return p.sampleValue(line, start, len(line)-len(rest), n, suffix)
+	s, err := p.sampleValue(line, start, len(line)-len(rest), n, suffix)
+	if err != nil || p.format == FormatText {
+		return s, err
+	}
+	if err := p.ParseLabels(); err != nil {
+		return nil, err
+	}
+	if err := p.omSample(start); err != nil {
+		return nil, err
+	}
+	if !p.famKeep {
+		return nil, nil
+	}
+	return s, nil
 }
 
-// sampleValue completes a kept sample whose series text is known: it
-// counts it and parses the value and what follows.
+// sampleValue completes a sample whose series text is known: it counts it
+// if kept (only OpenMetrics parses a dropped family's lines), and parses
+// the value and what follows.
 func (p *Parser) sampleValue(line []byte, start, seriesLen, nameLen int, suffix Suffix) (*Sample, error) {
-	p.seen++
-	p.stats.KeptSamples++
-	if p.limits.MaxSamples > 0 && p.stats.KeptSamples > p.limits.MaxSamples {
-		return nil, p.errAt(start, fmt.Sprintf("sample limit exceeded: more than %d samples kept", p.limits.MaxSamples))
+	if p.famKeep {
+		p.seen++
+		p.stats.KeptSamples++
+		if p.limits.MaxSamples > 0 && p.stats.KeptSamples > p.limits.MaxSamples {
+			return nil, p.errAt(start, fmt.Sprintf("sample limit exceeded: more than %d samples kept", p.limits.MaxSamples))
+		}
 	}
+	p.labelsDone = false
+	p.om.exemplar = false
 	// Field by field: a composite literal would clear and copy the whole
 	// struct, Labels included, through the write barrier on every line.
 	s := &p.sample
@@ -403,7 +446,7 @@ func (p *Parser) sampleValue(line []byte, start, seriesLen, nameLen int, suffix 
 			end = len(rest)
 		}
 	}
-	v, err := parseFloat(rest[:end])
+	v, err := p.number(rest[:end])
 	if err != nil {
 		return nil, p.errAt(start, "invalid value "+strconv.Quote(string(rest[:end])))
 	}
@@ -444,7 +487,7 @@ func (p *Parser) trailer(rest []byte, start int) error {
 		if end < 0 {
 			end = len(rest)
 		}
-		sec, err := parseFloat(rest[:end])
+		sec, err := p.number(rest[:end])
 		if err != nil || math.IsNaN(sec) || math.IsInf(sec, 0) {
 			return p.errAt(start, "invalid timestamp "+strconv.Quote(string(rest[:end])))
 		}
@@ -456,4 +499,14 @@ func (p *Parser) trailer(rest []byte, start int) error {
 		rest = rest[1:]
 	}
 	return p.exemplar(rest, start)
+}
+
+// number parses a value or an OpenMetrics timestamp. OpenMetrics' numbers
+// are decimal only (`realnumber`, or inf, infinity and nan in any case):
+// it refuses the hexadecimal that Go's ParseFloat and the text format take.
+func (p *Parser) number(b []byte) (float64, error) {
+	if p.format == FormatOpenMetrics && bytes.ContainsAny(b, "xX") {
+		return 0, strconv.ErrSyntax
+	}
+	return parseFloat(b)
 }

@@ -96,10 +96,10 @@ sglang:free{a="x\"y\\z\n"} NaN
 }
 
 func TestParseOpenMetrics(t *testing.T) {
-	body := `# TYPE sglang:req counter
-# UNIT sglang:req requests
-sglang:req_total 5 1764000000.5 # {trace_id="a"} 1.0 1764000000.0
-sglang:req_created 1764000000.0
+	body := `# TYPE sglang:req_bytes counter
+# UNIT sglang:req_bytes bytes
+sglang:req_bytes_total 5 1764000000.5 # {trace_id="a"} 1.0 1764000000.0
+sglang:req_bytes_created 1764000000.0 1764000000.5
 # TYPE sglang:tok gauge
 sglang_tok 3
 # EOF

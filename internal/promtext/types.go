@@ -102,8 +102,6 @@ type Sample struct {
 	// Series[:NameLen] the name.
 	Series  []byte
 	NameLen int
-	// Expected is set when Series is the text passed to Expect.
-	Expected bool
 	// Labels, Bound and HasBound are filled by ParseLabels. Labels excludes
 	// `le` on histogram buckets and `quantile` on summary quantiles; their
 	// value is in Bound.
