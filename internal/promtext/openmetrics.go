@@ -2,6 +2,7 @@ package promtext
 
 import (
 	"bytes"
+	"hash/maphash"
 	"math"
 	"slices"
 	"strconv"
@@ -40,22 +41,36 @@ const (
 
 // omState is what the OpenMetrics rules remember within one body.
 type omState struct {
-	// names maps every sample name a finished family can have to that
-	// family's name: no later family may use one.
-	names map[string]string
+	// names maps the hash of every sample name a finished family can have
+	// to that family (an index of fams): no later family may use one.
+	names map[uint64]int
+	fams  []omFamily
+	arena []byte // the finished families' names, end to end
 
 	// The current family.
 	help, typ, unit bool
 	unitText        []byte
 	samples         int // its sample lines
 
-	// The current MetricPoint group: a sample's labels, without `le` on a
-	// bucket, `quantile` on a quantile and the state label on a stateset.
-	key, prevKey []byte
-	hasGroup     bool
-	groups       map[string]groupState // groups this family has had
-	hasTS        bool
-	ts           int64
+	// facts caches what a line's labels say for these rules, by the line's
+	// series text (see omFacts); facts live across bodies. prev and cur are
+	// the facts of each sample line of the last body and of this one, by
+	// position: bodies rarely change shape, so the line at the same
+	// position usually has the same text, found without hashing.
+	facts     map[uint64]*lineFacts
+	prev, cur []*lineFacts
+	seed      maphash.Seed
+	limits    Limits
+
+	// The current MetricPoint group: a hash of a sample's labels, without
+	// `le` on a bucket, `quantile` on a quantile and the state label on a
+	// stateset. (Two label sets whose 64-bit hashes collide would be taken
+	// for one group: a false error with odds near 2^-64 per pair.)
+	group    uint64
+	hasGroup bool
+	groups   map[uint64]groupState // groups this family has had
+	hasTS    bool
+	ts       int64
 	// leadingSums is true while a histogram's or summary's lines have all
 	// been _sum lines (see omGroup).
 	leadingSums bool
@@ -63,7 +78,7 @@ type omState struct {
 	// The histogram MetricPoints of the current family, by group, in order;
 	// hist is the current group's.
 	hist     *histGroup
-	hists    map[string]*histGroup
+	hists    map[uint64]*histGroup
 	histList []*histGroup
 	histFree []*histGroup
 
@@ -78,7 +93,25 @@ type omState struct {
 	parts    uint16
 	hasTotal bool
 
-	sorted []Label // scratch for groupKey
+	sorted []Label // scratch for groupHash
+}
+
+// omFamily is a finished family of the body: its name, arena[start:end],
+// and its type.
+type omFamily struct {
+	start, end int
+	typ        Type
+}
+
+// lineFacts is what the label set of one series text says, checked once:
+// equal bytes in a family of the same type parse alike.
+type lineFacts struct {
+	text     string // the series text, to rule out hash collisions
+	typ      Type
+	keep     bool
+	group    uint64
+	bound    float64
+	hasBound bool
 }
 
 // groupState is what a family remembers of a group it has left.
@@ -102,11 +135,22 @@ type histGroup struct {
 	negBucket, negSum bool
 }
 
-func (o *omState) reset() {
+// reset prepares for a body. The facts cache is kept, but dropped when it
+// has grown well past what the last body needed or the limits changed.
+func (o *omState) reset(limits Limits) {
 	if o.names == nil {
-		o.names = map[string]string{}
+		o.names = map[uint64]int{}
+		o.facts = map[uint64]*lineFacts{}
+		o.seed = maphash.MakeSeed()
 	}
 	clear(o.names)
+	o.fams, o.arena = o.fams[:0], o.arena[:0]
+	o.prev, o.cur = o.cur, o.prev[:0]
+	if len(o.facts) > 2*len(o.prev)+1024 || limits != o.limits {
+		clear(o.facts)
+		o.prev = o.prev[:0]
+	}
+	o.limits = limits
 	o.startFamily()
 }
 
@@ -114,13 +158,19 @@ func (o *omState) startFamily() {
 	o.help, o.typ, o.unit = false, false, false
 	o.unitText = o.unitText[:0]
 	o.samples = 0
+	o.parts, o.hasTotal = 0, false
 	o.hasGroup = false
 	if o.groups == nil {
-		o.groups = map[string]groupState{}
-		o.hists = map[string]*histGroup{}
+		o.groups = map[uint64]groupState{}
+		o.hists = map[uint64]*histGroup{}
 	}
-	clear(o.groups)
-	clear(o.hists)
+	// clear costs what the map once held, and most families are small.
+	if len(o.groups) > 0 {
+		clear(o.groups)
+	}
+	if len(o.hists) > 0 {
+		clear(o.hists)
+	}
 	o.hist = nil
 	o.histFree = append(o.histFree, o.histList...)
 	o.histList = o.histList[:0]
@@ -217,14 +267,74 @@ func (p *Parser) omBegin(name []byte, start int) error {
 	if name[0] == '_' {
 		return p.errAt(start, "a family name starting with _ (reserved) ("+secMetricFamilies+")")
 	}
-	if other, ok := p.om.names[string(name)]; ok {
-		if other == string(name) {
-			return p.errAt(start, "family "+strconv.Quote(other)+" repeats the name of an earlier family: a family's lines must be together ("+secMetricFamilies+")")
+	if other, ok := p.om.taken(name, ""); ok {
+		if string(other) == string(name) {
+			return p.errAt(start, "family "+strconv.Quote(string(other))+" repeats the name of an earlier family: a family's lines must be together ("+secMetricFamilies+")")
 		}
-		return p.errAt(start, "family name "+strconv.Quote(string(name))+" is a sample name of family "+strconv.Quote(other)+" ("+secMetricFamilies+")")
+		return p.errAt(start, "family name "+strconv.Quote(string(name))+" is a sample name of family "+strconv.Quote(string(other))+" ("+secMetricFamilies+")")
 	}
 	return nil
 }
+
+// taken returns the earlier family whose sample names include base+suffix.
+func (o *omState) taken(base []byte, suffix string) ([]byte, bool) {
+	i, ok := o.names[o.nameHash(base, suffix)]
+	if !ok {
+		return nil, false
+	}
+	f := o.fams[i]
+	fn := o.arena[f.start:f.end]
+	// The hash matched: confirm that base+suffix is fn plus one of its
+	// type's suffixes.
+	if len(base)+len(suffix) < len(fn) {
+		return nil, false
+	}
+	joined := func(a []byte, b string, at, n int) byte { // (a+b)[at], for at < n
+		if at < len(a) {
+			return a[at]
+		}
+		return b[at-len(a)]
+	}
+	n := len(base) + len(suffix)
+	for i := range fn {
+		if joined(base, suffix, i, n) != fn[i] {
+			return nil, false
+		}
+	}
+	rest := make([]byte, 0, 16)
+	for i := len(fn); i < n; i++ {
+		rest = append(rest, joined(base, suffix, i, n))
+	}
+	for _, s := range familySuffixes[f.typ] {
+		if s.String() == string(rest) {
+			return fn, true
+		}
+	}
+	return nil, false
+}
+
+// nameHash hashes base+suffix.
+func (o *omState) nameHash(base []byte, suffix string) uint64 {
+	var h maphash.Hash
+	h.SetSeed(o.seed)
+	h.Write(base)
+	h.WriteString(suffix)
+	return h.Sum64()
+}
+
+// familySuffixes are, per type, the suffixes of the sample names a family
+// takes: its own name and those its type allows.
+var familySuffixes = func() (m [numTypes][]Suffix) {
+	for t := range m {
+		m[t] = []Suffix{SuffixNone}
+		for _, s := range allowed[t] {
+			if s != SuffixNone {
+				m[t] = append(m[t], s)
+			}
+		}
+	}
+	return m
+}()
 
 // omEnd completes the current family: its last histogram MetricPoint, and
 // the sample names it takes, which must not be any earlier family's.
@@ -240,13 +350,17 @@ func (p *Parser) omEnd(start int) error {
 			return err
 		}
 	}
-	base := string(p.fam.Name)
-	for _, s := range append([]Suffix{SuffixNone}, allowed[p.fam.Type]...) {
-		n := base + s.String()
-		if other, ok := p.om.names[n]; ok && (s != SuffixNone || other != base) {
-			return p.errAt(start, "family "+strconv.Quote(base)+" takes the name "+strconv.Quote(n)+" of family "+strconv.Quote(other)+" ("+secMetricFamilies+")")
+	o := &p.om
+	base := p.fam.Name
+	for _, s := range familySuffixes[p.fam.Type] {
+		if other, ok := o.taken(base, s.String()); ok {
+			return p.errAt(start, "family "+strconv.Quote(string(base))+" takes the name "+strconv.Quote(string(base)+s.String())+" of family "+strconv.Quote(string(other))+" ("+secMetricFamilies+")")
 		}
-		p.om.names[n] = base
+	}
+	o.fams = append(o.fams, omFamily{start: len(o.arena), end: len(o.arena) + len(base), typ: p.fam.Type})
+	o.arena = append(o.arena, base...)
+	for _, s := range familySuffixes[p.fam.Type] {
+		o.names[o.nameHash(base, s.String())] = len(o.fams) - 1
 	}
 	return nil
 }
@@ -266,16 +380,11 @@ func (p *Parser) omSample(start int) error {
 	o.samples++
 	t := p.fam.Type
 	v := s.Value
-	for _, l := range s.Labels {
-		switch {
-		case l.Name[0] == '_':
-			return p.errAt(start, "a label name starting with _ (reserved) ("+secMetric+")")
-		case s.Suffix != SuffixBucket && string(l.Name) == "le" && (t == TypeHistogram || t == TypeGaugeHistogram):
-			return p.errAt(start, "a histogram's "+s.Suffix.String()+" with an le label ("+secHistogram+")")
-		case s.Suffix != SuffixNone && string(l.Name) == "quantile" && t == TypeSummary:
-			return p.errAt(start, "a summary's "+s.Suffix.String()+" with a quantile label ("+secSummary+")")
-		}
+	f, err := p.omFacts(start)
+	if err != nil {
+		return err
 	}
+	s.Bound, s.HasBound = f.bound, f.hasBound
 	if o.exemplar {
 		if !(s.Suffix == SuffixTotal && t == TypeCounter || s.Suffix == SuffixBucket) {
 			return p.errAt(start, "an exemplar on a sample other than a counter's _total or a histogram's _bucket ("+secExemplars+")")
@@ -325,12 +434,7 @@ func (p *Parser) omSample(start int) error {
 			return p.errAt(start, "an info's value must be 1 ("+secInfo+")")
 		}
 	}
-	if t == TypeGaugeHistogram && s.Suffix == SuffixBucket {
-		if err := p.omGaugeBucketBound(start); err != nil {
-			return err
-		}
-	}
-	if err := p.omGroup(start); err != nil {
+	if err := p.omGroup(start, f.group); err != nil {
 		return err
 	}
 	if t == TypeHistogram || t == TypeGaugeHistogram {
@@ -339,21 +443,70 @@ func (p *Parser) omSample(start int) error {
 	return nil
 }
 
-// omGaugeBucketBound checks the `le` of a gauge histogram's bucket, which
-// stays a label (see bound), and sets the sample's Bound for omHistSample.
-func (p *Parser) omGaugeBucketBound(start int) error {
+// omFacts returns what the current sample's label set says for the rules,
+// from the cache when the same series text has been seen in a family of
+// the same type; else it parses and checks the labels (which then need no
+// parsing when the consumer asks for them).
+func (p *Parser) omFacts(start int) (*lineFacts, error) {
+	o := &p.om
 	s := &p.sample
-	for _, l := range s.Labels {
-		if string(l.Name) == "le" {
-			v, err := p.boundValue("le", l.Value, start)
-			if err != nil {
-				return err
-			}
-			s.Bound = v
-			return nil
+	t := p.fam.Type
+	if i := len(o.cur); i < len(o.prev) {
+		if f := o.prev[i]; f.typ == t && f.keep == p.famKeep && f.text == string(s.Series) {
+			o.cur = append(o.cur, f)
+			return f, nil
 		}
 	}
-	return p.errAt(start, "missing le label ("+secGaugeHistogram+")")
+	h := maphash.Bytes(o.seed, s.Series) ^ uint64(t)<<56
+	if p.famKeep {
+		h ^= 1 << 63
+	}
+	if f := o.facts[h]; f != nil && f.typ == t && f.keep == p.famKeep && f.text == string(s.Series) {
+		o.cur = append(o.cur, f)
+		return f, nil
+	}
+	if err := p.ParseLabels(); err != nil {
+		return nil, err
+	}
+	skip := ""
+	for _, l := range s.Labels {
+		switch {
+		case l.Name[0] == '_':
+			return nil, p.errAt(start, "a label name starting with _ (reserved) ("+secMetric+")")
+		case s.Suffix != SuffixBucket && string(l.Name) == "le" && (t == TypeHistogram || t == TypeGaugeHistogram):
+			return nil, p.errAt(start, "a histogram's "+s.Suffix.String()+" with an le label ("+secHistogram+")")
+		case s.Suffix != SuffixNone && string(l.Name) == "quantile" && t == TypeSummary:
+			return nil, p.errAt(start, "a summary's "+s.Suffix.String()+" with a quantile label ("+secSummary+")")
+		}
+	}
+	f := &lineFacts{text: string(s.Series), typ: t, keep: p.famKeep, bound: s.Bound, hasBound: s.HasBound}
+	switch {
+	case t == TypeInfo:
+		// As prometheus_client's reference parser does: an info family's
+		// samples form one group, whose timestamps may go in any order.
+		skip = "\x00all"
+	case s.Suffix == SuffixBucket && t == TypeGaugeHistogram:
+		// A gauge histogram's `le` stays a label (see bound).
+		skip = "le"
+		i := slices.IndexFunc(s.Labels, func(l Label) bool { return string(l.Name) == "le" })
+		if i < 0 {
+			return nil, p.errAt(start, "missing le label ("+secGaugeHistogram+")")
+		}
+		v, err := p.boundValue("le", s.Labels[i].Value, start)
+		if err != nil {
+			return nil, err
+		}
+		f.bound, f.hasBound = v, true
+	case t == TypeStateset:
+		skip = string(p.fam.Name)
+		if !slices.ContainsFunc(s.Labels, func(l Label) bool { return string(l.Name) == skip }) {
+			return nil, p.errAt(start, "a stateset's sample has no label named after the family ("+secStateSet+")")
+		}
+	}
+	f.group = o.groupHash(s.Labels, skip)
+	o.facts[h] = f
+	o.cur = append(o.cur, f)
+	return f, nil
 }
 
 // omGroup places the sample in its MetricPoint group: a group's lines must
@@ -364,28 +517,13 @@ func (p *Parser) omGaugeBucketBound(start int) error {
 // set first, and then each label set's other lines. So a group whose only
 // lines so far are in such a leading block of `_sum` lines may come back,
 // once. (prometheus_client's own OpenMetrics parser rejects these bodies.)
-func (p *Parser) omGroup(start int) error {
+func (p *Parser) omGroup(start int, group uint64) error {
 	o := &p.om
 	s := &p.sample
 	t := p.fam.Type
-	var skip string
-	switch {
-	case t == TypeInfo:
-		// As prometheus_client's reference parser does: an info family's
-		// samples form one group, whose timestamps may go in any order.
-		skip = "\x00all"
-	case s.Suffix == SuffixBucket && t == TypeGaugeHistogram:
-		skip = "le"
-	case t == TypeStateset:
-		skip = string(p.fam.Name)
-		if !slices.ContainsFunc(s.Labels, func(l Label) bool { return string(l.Name) == skip }) {
-			return p.errAt(start, "a stateset's sample has no label named after the family ("+secStateSet+")")
-		}
-	}
-	o.key = o.groupKey(o.key[:0], s.Labels, skip)
 	sum := s.Suffix == SuffixSum && (t == TypeHistogram || t == TypeSummary)
 	o.leadingSums = o.leadingSums && sum
-	if o.hasGroup && bytes.Equal(o.key, o.prevKey) {
+	if o.hasGroup && group == o.group {
 		if s.HasTimestamp != o.hasTS {
 			return p.errAt(start, "timestamps on some samples of a MetricPoint and not on others ("+secMetric+")")
 		}
@@ -397,23 +535,23 @@ func (p *Parser) omGroup(start int) error {
 				return err
 			}
 		}
-		if !sum && o.groups[string(o.key)] == groupSumOnly {
-			o.groups[string(o.key)] = groupLeft
+		if !sum && o.groups[group] == groupSumOnly {
+			o.groups[group] = groupLeft
 		}
 	} else {
-		state, seen := o.groups[string(o.key)]
+		state, seen := o.groups[group]
 		switch {
 		case !seen && o.leadingSums:
-			o.groups[string(o.key)] = groupSumOnly
+			o.groups[group] = groupSumOnly
 		case !seen || state == groupSumOnly && !o.leadingSums:
-			o.groups[string(o.key)] = groupLeft
+			o.groups[group] = groupLeft
 		default:
 			return p.errAt(start, "a label set's samples are not together: this one appeared earlier in the family ("+secMetric+")")
 		}
 		if err := p.omPointEnd(start); err != nil {
 			return err
 		}
-		o.prevKey = append(o.prevKey[:0], o.key...)
+		o.group = group
 		o.hasGroup = true
 		o.hist = nil
 	}
@@ -457,11 +595,13 @@ func (p *Parser) omPointEnd(start int) error {
 	return nil
 }
 
-// groupKey appends to dst the labels sorted by name, without the one named
-// skip; "\x00all" skips every label.
-func (o *omState) groupKey(dst []byte, labels []Label, skip string) []byte {
+// groupHash hashes the labels sorted by name, without the one named skip;
+// "\x00all" skips every label.
+func (o *omState) groupHash(labels []Label, skip string) uint64 {
+	var h maphash.Hash
+	h.SetSeed(o.seed)
 	if skip == "\x00all" {
-		return dst
+		return h.Sum64()
 	}
 	byName := func(a, b Label) int { return bytes.Compare(a.Name, b.Name) }
 	if !slices.IsSortedFunc(labels, byName) { // client libraries sort them
@@ -473,9 +613,12 @@ func (o *omState) groupKey(dst []byte, labels []Label, skip string) []byte {
 		if string(l.Name) == skip {
 			continue
 		}
-		dst = append(append(append(append(dst, l.Name...), 0), l.Value...), 0)
+		h.Write(l.Name)
+		h.WriteByte(0)
+		h.Write(l.Value)
+		h.WriteByte(0)
 	}
-	return dst
+	return h.Sum64()
 }
 
 // omHistSample adds a histogram or gauge histogram sample to its
@@ -489,7 +632,7 @@ func (p *Parser) omHistSample(start int) error {
 	}
 	h := o.hist
 	if h == nil {
-		h = o.hists[string(o.key)]
+		h = o.hists[o.group]
 	}
 	if h == nil {
 		if n := len(o.histFree); n > 0 {
@@ -498,7 +641,7 @@ func (p *Parser) omHistSample(start int) error {
 			h = new(histGroup)
 		}
 		*h = histGroup{}
-		o.hists[string(o.key)] = h
+		o.hists[o.group] = h
 		o.histList = append(o.histList, h)
 	}
 	o.hist = h
@@ -550,20 +693,20 @@ func (p *Parser) omHistEnd(hp *histGroup, start int) error {
 	if p.fam.Type == TypeGaugeHistogram {
 		sec, count, sum = secGaugeHistogram, "_gcount", "_gsum"
 	}
-	name := strconv.Quote(string(p.fam.Name))
+	name := func() string { return strconv.Quote(string(p.fam.Name)) } // for an error only
 	switch {
 	case h.buckets == 0 || !math.IsInf(h.lastBound, 1):
-		return p.errAt(start, "histogram "+name+" has a MetricPoint without a +Inf bucket ("+sec+")")
+		return p.errAt(start, "histogram "+name()+" has a MetricPoint without a +Inf bucket ("+sec+")")
 	case h.hasCount && h.count != h.lastValue:
-		return p.errAt(start, "histogram "+name+": "+count+" differs from the +Inf bucket ("+sec+")")
+		return p.errAt(start, "histogram "+name()+": "+count+" differs from the +Inf bucket ("+sec+")")
 	case (h.hasSum || h.hasGSum) && !h.hasCount:
-		return p.errAt(start, "histogram "+name+" has "+sum+" without "+count+" ("+sec+")")
+		return p.errAt(start, "histogram "+name()+" has "+sum+" without "+count+" ("+sec+")")
 	case h.hasCount && !h.hasSum && !h.hasGSum:
-		return p.errAt(start, "histogram "+name+" has "+count+" without "+sum+" ("+sec+")")
+		return p.errAt(start, "histogram "+name()+" has "+count+" without "+sum+" ("+sec+")")
 	case h.negBucket && h.hasSum:
-		return p.errAt(start, "histogram "+name+" has negative buckets and a _sum ("+sec+")")
+		return p.errAt(start, "histogram "+name()+" has negative buckets and a _sum ("+sec+")")
 	case h.negSum && !h.negBucket:
-		return p.errAt(start, "histogram "+name+" has a negative _gsum without negative buckets ("+sec+")")
+		return p.errAt(start, "histogram "+name()+" has a negative _gsum without negative buckets ("+sec+")")
 	}
 	return nil
 }

@@ -3,6 +3,8 @@ package promtext
 import (
 	"bytes"
 	"encoding/json"
+	"errors"
+	"io"
 	"os"
 	"os/exec"
 	"strings"
@@ -271,6 +273,34 @@ func TestOpenMetricsRulesAgreeWithPrometheusClient(t *testing.T) {
 			t.Errorf("%s: we say %s; prometheus_client says %s", tc.name, tc.want, ref[i])
 		case agree && refDiffers[tc.name] != "":
 			t.Errorf("%s: prometheus_client now agrees (%s); drop the note that it differs", tc.name, ref[i])
+		}
+	}
+}
+
+// TestOpenMetricsStateAfterAFailedBody: a body that fails part-way leaves
+// nothing behind in a reused parser (found by FuzzConvert: a failed body's
+// open MetricPoint made the next body's empty counter family an error).
+func TestOpenMetricsStateAfterAFailedBody(t *testing.T) {
+	var p Parser
+	for i, tc := range []struct{ body, want string }{
+		{"# TYPE A counter\n# EOF", accepted},
+		{"A 0", `line 1: OpenMetrics body does not end with # EOF (truncated body?): ""`},
+		{"# TYPE A counter\n# EOF", accepted},
+		{"# TYPE a histogram\na_bucket{le=\"1\"} 1", `line 2: OpenMetrics body does not end with # EOF (truncated body?): ""`},
+		{"# TYPE a histogram\na_bucket{le=\"+Inf\"} 1\n# EOF\n", accepted},
+	} {
+		p.Reset([]byte(tc.body), FormatOpenMetrics, nil, Limits{})
+		got := accepted
+		for {
+			if _, err := p.Next(); err != nil {
+				if !errors.Is(err, io.EOF) {
+					got = err.Error()
+				}
+				break
+			}
+		}
+		if got != tc.want {
+			t.Errorf("body %d %q: got %s, want %s", i, tc.body, got, tc.want)
 		}
 	}
 }

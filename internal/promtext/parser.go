@@ -70,7 +70,7 @@ func (p *Parser) Reset(body []byte, format Format, keep KeepFunc, limits Limits)
 	p.stats = Stats{}
 	p.eof = false
 	if format == FormatOpenMetrics {
-		p.om.reset()
+		p.om.reset(limits)
 	}
 }
 
@@ -395,9 +395,6 @@ func (p *Parser) sampleLine(line []byte, start int) (*Sample, error) {
 	if err != nil || p.format == FormatText {
 		return s, err
 	}
-	if err := p.ParseLabels(); err != nil {
-		return nil, err
-	}
 	if err := p.omSample(start); err != nil {
 		return nil, err
 	}
@@ -505,8 +502,15 @@ func (p *Parser) trailer(rest []byte, start int) error {
 // are decimal only (`realnumber`, or inf, infinity and nan in any case):
 // it refuses the hexadecimal that Go's ParseFloat and the text format take.
 func (p *Parser) number(b []byte) (float64, error) {
-	if p.format == FormatOpenMetrics && bytes.ContainsAny(b, "xX") {
-		return 0, strconv.ErrSyntax
+	if p.format == FormatOpenMetrics {
+		// Go reads hexadecimal only after a sign and "0x".
+		d := b
+		if len(d) > 0 && (d[0] == '+' || d[0] == '-') {
+			d = d[1:]
+		}
+		if len(d) > 1 && d[0] == '0' && d[1]|0x20 == 'x' {
+			return 0, strconv.ErrSyntax
+		}
 	}
 	return parseFloat(b)
 }
