@@ -38,25 +38,35 @@ func createDefaultConfig() component.Config {
 // createMetrics wires the scraper into scraperhelper's controller, which
 // owns the schedule, the timeouts' context and the obsreport telemetry.
 func createMetrics(_ context.Context, set receiver.Settings, cfg component.Config, next consumer.Metrics) (receiver.Metrics, error) {
-	c := cfg.(*Config)
+	r, err := newReceiver(cfg.(*Config), set, next)
+	if err != nil {
+		return nil, err // not a cancelFirst{}, which would be a non-nil receiver
+	}
+	return r, nil
+}
+
+// newReceiver is createMetrics with extra controller options, so that tests
+// can drive the very same wiring from a ticker of their own.
+func newReceiver(c *Config, set receiver.Settings, next consumer.Metrics, opts ...scraperhelper.ControllerOption) (cancelFirst, error) {
 	s, err := newScraper(c, set)
 	if err != nil {
-		return nil, err
+		return cancelFirst{}, err
 	}
 	sc, err := scraper.NewMetrics(s.scrape, scraper.WithStart(s.start), scraper.WithShutdown(s.shutdown))
 	if err != nil {
-		return nil, err
+		return cancelFirst{}, err
 	}
-	ctrl, err := scraperhelper.NewMetricsController(&c.ControllerConfig, set, next,
-		scraperhelper.AddMetricsScraper(metadata.Type, sc))
+	opts = append([]scraperhelper.ControllerOption{scraperhelper.AddMetricsScraper(metadata.Type, sc)}, opts...)
+	ctrl, err := scraperhelper.NewMetricsController(&c.ControllerConfig, set, next, opts...)
 	if err != nil {
-		return nil, err
+		return cancelFirst{}, err
 	}
 	return cancelFirst{Metrics: ctrl, s: s}, nil
 }
 
 // cancelFirst cancels in-flight scrapes before the controller's Shutdown,
 // which would otherwise wait for a hung target until the scrape timeout.
+// The scrapes it cuts short report nothing (see errShutdown).
 type cancelFirst struct {
 	receiver.Metrics
 	s *sglangdynamoScraper

@@ -2,6 +2,7 @@ package sglangdynamoreceiver
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"strconv"
 	"sync"
@@ -133,7 +134,10 @@ func (s *sglangdynamoScraper) shutdown(context.Context) error {
 // scrape fetches all targets concurrently, bounded by
 // limits.max_concurrent_scrapes. Each target contributes one resource;
 // failed targets contribute their health series and staleness markers, and
-// a partial error naming them.
+// a partial error naming them. Targets whose scrape the shutdown cut short,
+// or that had not begun when it came, contribute nothing at all: the
+// controller's context is never cancelled by its Shutdown, so s.ctx is what
+// tells the shutdown apart from a timeout of ctx.
 func (s *sglangdynamoScraper) scrape(ctx context.Context) (pmetric.Metrics, error) {
 	results := make([]pmetric.Metrics, len(s.targets))
 	errs := make([]error, len(s.targets))
@@ -142,6 +146,10 @@ func (s *sglangdynamoScraper) scrape(ctx context.Context) (pmetric.Metrics, erro
 		wg.Add(1)
 		select {
 		case s.jobs <- job{ctx: ctx, t: t, md: &results[i], err: &errs[i], done: &wg}:
+		case <-s.ctx.Done():
+			// Shutting down before this target's turn: not scraped, not
+			// reported.
+			wg.Done()
 		case <-ctx.Done():
 			errs[i] = fmt.Errorf("%s: %w", t.endpoint, ctx.Err())
 			wg.Done()
@@ -155,7 +163,7 @@ func (s *sglangdynamoScraper) scrape(ctx context.Context) (pmetric.Metrics, erro
 		if results[i] != (pmetric.Metrics{}) {
 			results[i].ResourceMetrics().MoveAndAppendTo(out.ResourceMetrics())
 		}
-		if errs[i] != nil {
+		if errs[i] != nil && !errors.Is(errs[i], errShutdown) {
 			scrapeErrs.AddPartial(1, errs[i])
 		}
 	}

@@ -134,8 +134,9 @@ func newFlapper(t *testing.T, id int) *flapper {
 func (f *flapper) url() string { return "http://" + f.addr + "/metrics" }
 
 func (f *flapper) serve(l net.Listener) {
-	f.srv = &http.Server{Handler: http.HandlerFunc(f.handle), ReadHeaderTimeout: time.Second}
-	go func() { _ = f.srv.Serve(l) }()
+	srv := &http.Server{Handler: http.HandlerFunc(f.handle), ReadHeaderTimeout: time.Second}
+	f.srv = srv
+	go func() { _ = srv.Serve(l) }() // srv, not f.srv: toggle rewrites f.srv under the lock
 }
 
 func (f *flapper) handle(w http.ResponseWriter, _ *http.Request) {

@@ -302,14 +302,30 @@ func (t *target) keepLine(dropped []string) string {
 	return line
 }
 
+// errShutdown is the cause with which the receiver's shutdown cancels a
+// scrape in flight, and what scrape returns for a scrape it cut short. Such
+// a scrape says nothing about the target: reporting it as up 0 with
+// staleness markers would mark every target down on each collector restart.
+var errShutdown = errors.New("scrape cancelled by the receiver's shutdown")
+
 // scrape fetches, converts and emits the target once, within timeout, and
 // stops early when stop is cancelled (shutdown). now is the scrape's
 // timestamp. The metrics always hold the health series; the error, when
-// there is one, names the endpoint, the role and the reason.
+// there is one, names the endpoint, the role and the reason. A scrape that
+// the shutdown cut short, or that began after it, returns no metrics and
+// exactly errShutdown, and leaves the target's state as it was.
 func (t *target) scrape(parent, stop context.Context, timeout time.Duration, now time.Time, bufs *fetch.Buffers) (pmetric.Metrics, error) {
-	ctx, cancel := context.WithTimeout(parent, timeout)
+	if stop.Err() != nil {
+		return pmetric.Metrics{}, errShutdown
+	}
+	// The shutdown cancels with its own cause, so that whatever ends the
+	// scrape first (its timeout, the controller's deadline or the shutdown)
+	// is what context.Cause reports afterwards.
+	ctx, cancelCause := context.WithCancelCause(parent)
+	defer cancelCause(nil)
+	defer context.AfterFunc(stop, func() { cancelCause(errShutdown) })()
+	ctx, cancel := context.WithTimeout(ctx, timeout)
 	defer cancel()
-	defer context.AfterFunc(stop, cancel)()
 
 	began := time.Now()
 	ts := pcommon.NewTimestampFromTime(now)
@@ -322,6 +338,11 @@ func (t *target) scrape(parent, stop context.Context, timeout time.Duration, now
 
 	var stats convert.Stats
 	body, format, err := t.fetcher.Fetch(ctx, bufs)
+	if err != nil && cutByShutdown(ctx, err) {
+		t.logger.Debug("scrape cancelled by shutdown; nothing reported for it",
+			zap.String("endpoint", t.endpoint), zap.String("role", string(t.role)))
+		return pmetric.Metrics{}, errShutdown
+	}
 	if err == nil {
 		stats, err = t.conv.Convert(body, format, ts, dst)
 		if err != nil {
@@ -348,4 +369,15 @@ func (t *target) scrape(parent, stop context.Context, timeout time.Duration, now
 		health.ResourceMetrics().At(0).ScopeMetrics().At(0).Metrics().MoveAndAppendTo(dst)
 	}
 	return md, err
+}
+
+// cutByShutdown reports whether a fetch failed because the shutdown
+// cancelled it: the shutdown ended the scrape's context before its timeout
+// or the controller's deadline did, and the error is that cancellation
+// rather than a failure of the target's own (refused, reset, a bad status)
+// that happened meanwhile, which is still reported. net/http returns the
+// context's cause on some paths and context.Canceled on others.
+func cutByShutdown(ctx context.Context, err error) bool {
+	return errors.Is(context.Cause(ctx), errShutdown) &&
+		(errors.Is(err, errShutdown) || errors.Is(err, context.Canceled))
 }
