@@ -20,7 +20,9 @@ import (
 )
 
 // Accept prefers the text format, whose names SGLang never escapes; it
-// takes OpenMetrics when that is all a server offers.
+// takes OpenMetrics when that is all a server offers. (prometheus_client,
+// and so SGLang, ignores the q-values: it answers OpenMetrics whenever the
+// header names it.)
 const Accept = "text/plain;version=0.0.4;q=1,application/openmetrics-text;version=1.0.0;q=0.5,*/*;q=0.1"
 
 // ErrTooLarge is returned for a body over the size limit.
