@@ -324,3 +324,24 @@ func TestLineCacheFollowsLiveSeries(t *testing.T) {
 		}
 	}
 }
+
+// TestSummarySumIsThisBodys: a summary series whose body has no _sum gets no
+// sum, not the one an earlier body gave it (found by FuzzConvert).
+func TestSummarySumIsThisBodys(t *testing.T) {
+	with := "# TYPE sglang:s summary\nsglang:s_count 1\nsglang:s_sum 1024.5\n"
+	without := "# TYPE sglang:s summary\nsglang:s_count 1\n"
+	tg := New(Options{Keep: keepOurs})
+	for i, body := range []string{without, with, without} {
+		ms, err := convert(t, tg, body, promtext.FormatText, pcommon.Timestamp(i+1))
+		if err != nil {
+			t.Fatal(err)
+		}
+		want := 0.0
+		if body == with {
+			want = 1024.5
+		}
+		if got := ms.At(0).Summary().DataPoints().At(0).Sum(); got != want {
+			t.Errorf("body %d: sum %g, want %g", i, got, want)
+		}
+	}
+}

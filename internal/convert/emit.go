@@ -147,7 +147,9 @@ func (c *Converter) summaryPoints(m *metric, dps pmetric.SummaryDataPointSlice, 
 		dp := dps.AppendEmpty()
 		livePoint(sr, dp, now, sr.count, true)
 		dp.SetCount(uint64(sr.count))
-		dp.SetSum(sr.sum)
+		if sr.has&hasSum != 0 { // else an earlier body's sum is still in sr
+			dp.SetSum(sr.sum)
+		}
 		qs := dp.QuantileValues()
 		qs.EnsureCapacity(len(sr.bounds))
 		for i, q := range sr.bounds {
