@@ -20,9 +20,20 @@ import (
 type targetRole string
 
 const (
-	roleEngine  targetRole = "engine"  // SGLang's own /metrics
-	roleRuntime targetRole = "runtime" // a Dynamo worker's system port or the frontend
+	roleEngine   targetRole = "engine"   // SGLang's own /metrics
+	roleRuntime  targetRole = "runtime"  // a Dynamo worker's system port
+	roleFrontend targetRole = "frontend" // the Dynamo frontend's HTTP port
 )
+
+// defaultService is each role's `service.name`, exported as `job`: the job
+// names of the stock Prometheus configs (SGLang's examples/monitoring, and
+// Dynamo's deploy/observability), so that their alerts and dashboards keep
+// working through the collector.
+var defaultService = map[targetRole]string{
+	roleEngine:   "sglang",
+	roleRuntime:  "dynamo-backend",
+	roleFrontend: "dynamo-frontend",
+}
 
 const (
 	prefixSGLang = "sglang:"
@@ -44,9 +55,11 @@ type Config struct {
 	// add a second target beside an explicit one.
 	Endpoint string `mapstructure:"endpoint"`
 
-	// Engine and Runtime are the targets of the implicit first worker.
-	Engine  configoptional.Optional[TargetConfig] `mapstructure:"engine"`
-	Runtime configoptional.Optional[TargetConfig] `mapstructure:"runtime"`
+	// Engine, Runtime and Frontend are the targets of the implicit first
+	// worker.
+	Engine   configoptional.Optional[TargetConfig] `mapstructure:"engine"`
+	Runtime  configoptional.Optional[TargetConfig] `mapstructure:"runtime"`
+	Frontend configoptional.Optional[TargetConfig] `mapstructure:"frontend"`
 	// Attributes are added to the resource of every target. (The built-in
 	// resource attributes are switched on and off under
 	// `resource_attributes`, from metadata.yaml.)
@@ -69,10 +82,11 @@ type Config struct {
 }
 
 // WorkerConfig is one inference worker: an SGLang engine, a Dynamo runtime,
-// or both.
+// or both; or a Dynamo frontend.
 type WorkerConfig struct {
 	Engine     configoptional.Optional[TargetConfig] `mapstructure:"engine"`
 	Runtime    configoptional.Optional[TargetConfig] `mapstructure:"runtime"`
+	Frontend   configoptional.Optional[TargetConfig] `mapstructure:"frontend"`
 	Attributes map[string]string                     `mapstructure:"attributes"`
 }
 
@@ -82,12 +96,12 @@ type TargetConfig struct {
 
 	// Prefixes are the metric name prefixes kept. Empty means the default
 	// for the role: `sglang:` for the engine and `dynamo_` for the runtime
-	// when the worker has both, and both when it has only one. `[""]` keeps
-	// everything.
+	// when the worker has both, and both when it has only one; `dynamo_`
+	// for the frontend. `[""]` keeps everything.
 	Prefixes []string `mapstructure:"prefixes"`
 
 	// ServiceName overrides `service.name` (default `sglang` for the engine,
-	// `dynamo` for the runtime).
+	// `dynamo-backend` for the runtime, `dynamo-frontend` for the frontend).
 	ServiceName string `mapstructure:"service_name"`
 
 	// FollowRedirects allows redirects to another host. Redirects on the
@@ -146,6 +160,9 @@ func (w *WorkerConfig) Unmarshal(conf *confmap.Conf) error {
 	if !w.Runtime.HasValue() {
 		w.Runtime = configoptional.Default(newDefaultTargetConfig())
 	}
+	if !w.Frontend.HasValue() {
+		w.Frontend = configoptional.Default(newDefaultTargetConfig())
+	}
 	return conf.Unmarshal(w)
 }
 
@@ -188,9 +205,9 @@ type targetSpec struct {
 // targets resolves the configuration into the list of endpoints to scrape.
 func (cfg *Config) targets() ([]targetSpec, error) {
 	var out []targetSpec
-	first := WorkerConfig{Engine: cfg.Engine, Runtime: cfg.Runtime, Attributes: cfg.Attributes}
+	first := WorkerConfig{Engine: cfg.Engine, Runtime: cfg.Runtime, Frontend: cfg.Frontend, Attributes: cfg.Attributes}
 	shorthand := false
-	if !first.Engine.HasValue() && !first.Runtime.HasValue() && len(cfg.Workers) == 0 && cfg.Endpoint != "" {
+	if !first.Engine.HasValue() && !first.Runtime.HasValue() && !first.Frontend.HasValue() && len(cfg.Workers) == 0 && cfg.Endpoint != "" {
 		tc := newDefaultTargetConfig()
 		tc.Endpoint = cfg.Endpoint
 		first.Engine = configoptional.Some(tc)
@@ -207,7 +224,7 @@ func (cfg *Config) targets() ([]targetSpec, error) {
 		for _, rt := range []struct {
 			role targetRole
 			opt  configoptional.Optional[TargetConfig]
-		}{{roleEngine, w.Engine}, {roleRuntime, w.Runtime}} {
+		}{{roleEngine, w.Engine}, {roleRuntime, w.Runtime}, {roleFrontend, w.Frontend}} {
 			tc := rt.opt.Get()
 			if tc == nil {
 				continue
@@ -223,12 +240,12 @@ func (cfg *Config) targets() ([]targetSpec, error) {
 			t.key, t.shorthand, t.restore = key, shorthand, cfg.RestoreSGLangNames
 			ts = append(ts, t)
 		}
-		if len(ts) == 2 {
+		if both { // the engine and the runtime, in that order
 			ts[0].siblingPrefixes, ts[1].siblingPrefixes = ts[1].prefixes, ts[0].prefixes
 		}
 		out = append(out, ts...)
 		if i > 0 && len(ts) == 0 {
-			return nil, fmt.Errorf("%s: a worker needs `engine` or `runtime`", worker)
+			return nil, fmt.Errorf("%s: a worker needs `engine`, `runtime` or `frontend`", worker)
 		}
 	}
 	return out, nil
@@ -245,6 +262,8 @@ func resolveTarget(role targetRole, tc TargetConfig, both bool, common, own map[
 	t := targetSpec{role: role, cfg: tc, url: u, prefixes: tc.Prefixes, service: tc.ServiceName}
 	if len(t.prefixes) == 0 {
 		switch {
+		case role == roleFrontend:
+			t.prefixes = []string{prefixDynamo}
 		case !both:
 			t.prefixes = []string{prefixSGLang, prefixDynamo}
 		case role == roleEngine:
@@ -254,10 +273,7 @@ func resolveTarget(role targetRole, tc TargetConfig, both bool, common, own map[
 		}
 	}
 	if t.service == "" {
-		t.service = "sglang"
-		if role == roleRuntime {
-			t.service = "dynamo"
-		}
+		t.service = defaultService[role]
 	}
 	t.attributes = map[string]string{}
 	if listed {
@@ -311,7 +327,7 @@ func (cfg *Config) Validate() error {
 		return err
 	}
 	if len(ts) == 0 {
-		return errors.New("no target configured: set `engine.endpoint` (SGLang, e.g. http://localhost:30000/metrics), `runtime.endpoint` (a Dynamo worker or frontend) or `workers`")
+		return errors.New("no target configured: set `engine.endpoint` (SGLang, e.g. http://localhost:30000/metrics), `runtime.endpoint` (a Dynamo worker's system port), `frontend.endpoint` (the Dynamo frontend, e.g. http://localhost:8000/metrics) or `workers`")
 	}
 	seen := map[string]bool{}
 	for _, t := range ts {

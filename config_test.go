@@ -83,7 +83,7 @@ func TestConfigTargetKeys(t *testing.T) {
 		siblings = append(siblings, tg.siblingPrefixes)
 		assert.False(t, tg.shorthand, tg.key)
 	}
-	assert.Equal(t, []string{"engine", "runtime", "workers[0].engine", "workers[0].runtime", "workers[1].runtime"}, keys)
+	assert.Equal(t, []string{"engine", "runtime", "workers[0].engine", "workers[0].runtime", "workers[1].frontend"}, keys)
 	assert.Equal(t, [][]string{{"dynamo_", "sglang:"}, {"sglang:"}, {"dynamo_"}, {"sglang:"}, nil}, siblings)
 
 	ts, err = loadConfig(t, "bare_endpoint").targets()
@@ -91,6 +91,37 @@ func TestConfigTargetKeys(t *testing.T) {
 	require.Len(t, ts, 1)
 	assert.Equal(t, "engine", ts[0].key)
 	assert.True(t, ts[0].shorthand)
+}
+
+// TestConfigFrontend: the Dynamo frontend is a role of its own, beside a
+// worker's engine and runtime: it keeps `dynamo_` and is job
+// `dynamo-frontend`, and the engine and runtime still split the namespaces
+// between them as a pair.
+func TestConfigFrontend(t *testing.T) {
+	ts, err := loadConfig(t, "frontend_beside_worker").targets()
+	require.NoError(t, err)
+	type summary struct {
+		key      string
+		role     targetRole
+		prefixes []string
+		siblings []string
+		service  string
+	}
+	var got []summary
+	for _, tg := range ts {
+		got = append(got, summary{tg.key, tg.role, tg.prefixes, tg.siblingPrefixes, tg.service})
+	}
+	assert.Equal(t, []summary{
+		{"engine", roleEngine, []string{"sglang:"}, []string{"dynamo_"}, "sglang"},
+		{"runtime", roleRuntime, []string{"dynamo_"}, []string{"sglang:"}, "dynamo-backend"},
+		{"frontend", roleFrontend, []string{"dynamo_"}, nil, "dynamo-frontend"},
+	}, got)
+
+	ts, err = loadConfig(t, "frontend_only").targets()
+	require.NoError(t, err)
+	require.Len(t, ts, 1)
+	assert.Equal(t, "http://localhost:8000/metrics", ts[0].url.String())
+	assert.Equal(t, "dynamo-frontend", ts[0].service)
 }
 
 func TestConfigBareEndpoint(t *testing.T) {
@@ -105,7 +136,7 @@ func TestConfigBareEndpoint(t *testing.T) {
 	require.NoError(t, err)
 	require.Len(t, ts, 1)
 	assert.Equal(t, roleRuntime, ts[0].role)
-	assert.Equal(t, "dynamo", ts[0].service)
+	assert.Equal(t, "dynamo-backend", ts[0].service)
 }
 
 func TestConfigFull(t *testing.T) {
@@ -138,8 +169,8 @@ func TestConfigFull(t *testing.T) {
 		{roleEngine, "http://sglang-0:30000/metrics", []string{"sglang:"}, "sglang", env},
 		{roleRuntime, "https://sglang-0:9090/metrics", []string{"dynamo_", "sglang:"}, "dynamo-worker", env},
 		{roleEngine, "http://sglang-1:30000/metrics", []string{"sglang:"}, "sglang", map[string]string{"deployment.environment.name": "prod", "worker": "w1"}},
-		{roleRuntime, "http://sglang-1:9090/metrics", []string{"dynamo_"}, "dynamo", map[string]string{"deployment.environment.name": "prod", "worker": "w1"}},
-		{roleRuntime, "http://dynamo-frontend:8000/metrics", []string{"sglang:", "dynamo_"}, "dynamo", env},
+		{roleRuntime, "http://sglang-1:9090/metrics", []string{"dynamo_"}, "dynamo-backend", map[string]string{"deployment.environment.name": "prod", "worker": "w1"}},
+		{roleFrontend, "http://dynamo-frontend:8000/metrics", []string{"dynamo_"}, "dynamo-frontend", env},
 	}, got)
 	assert.Equal(t, 3*time.Second, ts[0].cfg.Timeout)
 	v, _ := ts[0].cfg.Headers.Get("Authorization")
@@ -149,7 +180,7 @@ func TestConfigFull(t *testing.T) {
 func TestConfigErrors(t *testing.T) {
 	for name, want := range map[string]string{
 		"no_target":             "no target configured: set `engine.endpoint`",
-		"empty_worker":          "workers[0]: a worker needs `engine` or `runtime`",
+		"empty_worker":          "workers[0]: a worker needs `engine`, `runtime` or `frontend`",
 		"duplicate":             "endpoint http://localhost:30000/metrics is configured twice",
 		"bad_scheme":            "engine: `endpoint` \"ftp://localhost:30000/metrics\": scheme must be http or https",
 		"timeout_over_interval": "`timeout` (10s) must not exceed `collection_interval` (5s)",

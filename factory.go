@@ -30,6 +30,7 @@ func createDefaultConfig() component.Config {
 		MetricsBuilderConfig: metadata.NewDefaultMetricsBuilderConfig(),
 		Engine:               configoptional.Default(newDefaultTargetConfig()),
 		Runtime:              configoptional.Default(newDefaultTargetConfig()),
+		Frontend:             configoptional.Default(newDefaultTargetConfig()),
 		Limits:               newDefaultLimits(),
 		RestoreSGLangNames:   true,
 	}

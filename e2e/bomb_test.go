@@ -77,7 +77,7 @@ func TestGzipBomb(t *testing.T) {
 	pid := c.cmd.Process.Pid
 
 	wantEngine := len(expectedFromSource(t, engineBody, []string{"sglang:"}, "sglang", "x"))
-	wantRuntime := len(expectedFromSource(t, workerBody, []string{"dynamo_"}, "dynamo", "x"))
+	wantRuntime := len(expectedFromSource(t, workerBody, []string{"dynamo_"}, "dynamo-backend", "x"))
 	up := func(e exposition, job string, s interface{ Addr() string }) (float64, bool) {
 		return e.value("up", map[string]string{"job": job, "instance": s.Addr()})
 	}
@@ -92,7 +92,7 @@ func TestGzipBomb(t *testing.T) {
 		if n := len(e.filter(fromInstance(target.Addr()))); n != wantRuntime {
 			return fmt.Errorf("bomb target (small body): %d series, want %d", n, wantRuntime)
 		}
-		if v, ok := up(e, "dynamo", target); !ok || v != 1 {
+		if v, ok := up(e, "dynamo-backend", target); !ok || v != 1 {
 			return fmt.Errorf("bomb target's up = %v (present %v), want 1", v, ok)
 		}
 		return nil
@@ -137,7 +137,7 @@ func TestGzipBomb(t *testing.T) {
 		if n := len(e.filter(fromInstance(target.Addr()))); n != 0 {
 			return fmt.Errorf("bomb target still has %d series", n)
 		}
-		if v, ok := up(e, "dynamo", target); !ok || v != 0 {
+		if v, ok := up(e, "dynamo-backend", target); !ok || v != 0 {
 			return fmt.Errorf("bomb target's up = %v (present %v), want 0", v, ok)
 		}
 		return nil

@@ -38,13 +38,14 @@ func TestFidelity(t *testing.T) {
 		// copies are dropped, so nothing is counted twice).
 		targets = append(targets,
 			fidelityTarget{e, engine, []string{"sglang:"}, "sglang"},
-			fidelityTarget{r, worker, []string{"dynamo_"}, "dynamo"})
+			fidelityTarget{r, worker, []string{"dynamo_"}, "dynamo-backend"})
 		workers = append(workers, workerYAML(e.URL(), r.URL(), map[string]string{"worker": fmt.Sprintf("w%d", i)}))
 	}
 	fe := serveFixture(t, staticBody(frontend))
-	// A runtime-only worker keeps both namespaces.
-	targets = append(targets, fidelityTarget{fe, frontend, []string{"sglang:", "dynamo_"}, "dynamo"})
-	workers = append(workers, workerYAML("", fe.URL(), map[string]string{"worker": "frontend"}))
+	// The frontend is a role of its own: it keeps dynamo_, as job
+	// dynamo-frontend.
+	targets = append(targets, fidelityTarget{fe, frontend, []string{"dynamo_"}, "dynamo-frontend"})
+	workers = append(workers, "frontend:\n  endpoint: "+fe.URL()+"\nattributes:\n  worker: \"frontend\"\n")
 
 	c := startCollector(t, collectorOptions{Receiver: receiverYAML("1s", workers...)})
 

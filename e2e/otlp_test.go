@@ -46,7 +46,7 @@ func TestOTLP(t *testing.T) {
 	for _, tg := range []struct {
 		srv     *fixtureServer
 		service string
-	}{{engine, "sglang"}, {worker, "dynamo"}} {
+	}{{engine, "sglang"}, {worker, "dynamo-backend"}} {
 		var res map[string]any
 		var scope string
 		for _, p := range points {

@@ -249,7 +249,7 @@ func TestPrometheus(t *testing.T) {
 	} else {
 		t.Logf("rate(dynamo_component_requests_total[%s]) = %.3f (want %v)", window, r[0].Value, requestsPerSecond)
 	}
-	if len(r) == 1 && (r[0].Metric["job"] != "dynamo" || r[0].Metric["instance"] != worker.Addr() || r[0].Metric["dynamo_component"] != "backend") {
+	if len(r) == 1 && (r[0].Metric["job"] != "dynamo-backend" || r[0].Metric["instance"] != worker.Addr() || r[0].Metric["dynamo_component"] != "backend") {
 		t.Errorf("rate(dynamo_component_requests_total) labels = %v", r[0].Metric)
 	}
 
@@ -258,7 +258,7 @@ func TestPrometheus(t *testing.T) {
 	for _, want := range []struct{ job, instance string }{
 		{"otelcol", fmt.Sprintf("127.0.0.1:%d", c.PromPort)},
 		{"sglang", engine.Addr()},
-		{"dynamo", worker.Addr()},
+		{"dynamo-backend", worker.Addr()},
 	} {
 		r, err := prom.query(fmt.Sprintf(`up{job=%q,instance=%q}`, want.job, want.instance))
 		if err != nil {

@@ -33,7 +33,7 @@ func TestTargetLoss(t *testing.T) {
 	c := startCollector(t, collectorOptions{Receiver: receiverYAML(interval.String(), workers...), OTLPEndpoint: sink.URL})
 
 	wantEngine := len(expectedFromSource(t, engineBody, []string{"sglang:"}, "sglang", "x"))
-	wantRuntime := len(expectedFromSource(t, workerBody, []string{"dynamo_"}, "dynamo", "x"))
+	wantRuntime := len(expectedFromSource(t, workerBody, []string{"dynamo_"}, "dynamo-backend", "x"))
 	countOf := func(e exposition, s *fixtureServer) int { return len(e.filter(fromInstance(s.Addr()))) }
 	allThere := func(e exposition, w int) error {
 		if n := countOf(e, srv[w][0]); n != wantEngine {
@@ -92,7 +92,7 @@ func TestTargetLoss(t *testing.T) {
 			}
 		}
 		for j, s := range srv[1] {
-			job := []string{"sglang", "dynamo"}[j]
+			job := []string{"sglang", "dynamo-backend"}[j]
 			if v, ok := during.value("up", map[string]string{"job": job, "instance": s.Addr()}); !ok || v != 0 {
 				return fmt.Errorf("up{instance=%q} = %v (present %v), want 0", s.Addr(), v, ok)
 			}
@@ -111,7 +111,7 @@ func TestTargetLoss(t *testing.T) {
 		}
 	}
 	for j, s := range srv[0] {
-		job := []string{"sglang", "dynamo"}[j]
+		job := []string{"sglang", "dynamo-backend"}[j]
 		if v, ok := during.value("up", map[string]string{"job": job, "instance": s.Addr()}); !ok || v != 1 {
 			t.Errorf("worker 0 up{instance=%q} = %v, want 1", s.Addr(), v)
 		}
