@@ -134,11 +134,11 @@ var malformedCases = []malformedCase{
 	{name: "om empty body", format: FormatOpenMetrics, body: "",
 		want: `OpenMetrics body does not end with # EOF (truncated body?)`},
 	{name: "om without eof", format: FormatOpenMetrics, body: "sglang:g 1\n",
-		want: `line 1: OpenMetrics body does not end with # EOF (truncated body?): ""`},
+		want: `line 1: OpenMetrics body does not end with # EOF (truncated body?)`},
 	{name: "om after eof", format: FormatOpenMetrics, body: "# EOF\nsglang:g 1\n",
 		want: `line 2: content after # EOF: "sglang:g 1"`},
 	{name: "om empty line", format: FormatOpenMetrics, body: "sglang:g 1\n\n# EOF\n",
-		want: `line 2: empty line: ""`},
+		want: `line 2: empty line`},
 
 	// OpenMetrics: comments and metadata.
 	{name: "om free comment", format: FormatOpenMetrics, body: "# just a comment\n# EOF\n",

@@ -284,9 +284,9 @@ func TestOpenMetricsStateAfterAFailedBody(t *testing.T) {
 	var p Parser
 	for i, tc := range []struct{ body, want string }{
 		{"# TYPE A counter\n# EOF", accepted},
-		{"A 0", `line 1: OpenMetrics body does not end with # EOF (truncated body?): ""`},
+		{"A 0", `line 1: OpenMetrics body does not end with # EOF (truncated body?)`},
 		{"# TYPE A counter\n# EOF", accepted},
-		{"# TYPE a histogram\na_bucket{le=\"1\"} 1", `line 2: OpenMetrics body does not end with # EOF (truncated body?): ""`},
+		{"# TYPE a histogram\na_bucket{le=\"1\"} 1", `line 2: OpenMetrics body does not end with # EOF (truncated body?)`},
 		{"# TYPE a histogram\na_bucket{le=\"+Inf\"} 1\n# EOF\n", accepted},
 	} {
 		p.Reset([]byte(tc.body), FormatOpenMetrics, nil, Limits{})

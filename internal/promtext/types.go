@@ -146,8 +146,11 @@ type Error struct {
 
 // Error gives the line, the reason and the start of the line.
 func (e *Error) Error() string {
-	if e.Line == 0 {
+	switch {
+	case e.Line == 0:
 		return e.Reason
+	case e.Text == "": // the body ended there: there is no line to quote
+		return fmt.Sprintf("line %d: %s", e.Line, e.Reason)
 	}
 	return fmt.Sprintf("line %d: %s: %q", e.Line, e.Reason, e.Text)
 }
