@@ -190,38 +190,17 @@ func reports(md pmetric.Metrics) map[string]*targetReport {
 			for k := 0; k < ms.Len(); k++ {
 				m := ms.At(k)
 				scraped := strings.HasPrefix(m.Name(), prefixSGLang) || strings.HasPrefix(m.Name(), prefixDynamo)
-				point := func(flags pmetric.DataPointFlags) {
+				forEachFlags(m, func(flags pmetric.DataPointFlags) {
 					if flags.NoRecordedValue() {
 						r.stale++
 					}
 					if scraped {
 						r.series++
 					}
-				}
-				switch m.Type() {
-				case pmetric.MetricTypeGauge:
+				})
+				if m.Name() == "up" {
 					for l := 0; l < m.Gauge().DataPoints().Len(); l++ {
-						dp := m.Gauge().DataPoints().At(l)
-						point(dp.Flags())
-						if m.Name() == "up" {
-							r.up = append(r.up, float64(dp.IntValue()))
-						}
-					}
-				case pmetric.MetricTypeSum:
-					for l := 0; l < m.Sum().DataPoints().Len(); l++ {
-						point(m.Sum().DataPoints().At(l).Flags())
-					}
-				case pmetric.MetricTypeHistogram:
-					for l := 0; l < m.Histogram().DataPoints().Len(); l++ {
-						point(m.Histogram().DataPoints().At(l).Flags())
-					}
-				case pmetric.MetricTypeSummary:
-					for l := 0; l < m.Summary().DataPoints().Len(); l++ {
-						point(m.Summary().DataPoints().At(l).Flags())
-					}
-				case pmetric.MetricTypeExponentialHistogram:
-					for l := 0; l < m.ExponentialHistogram().DataPoints().Len(); l++ {
-						point(m.ExponentialHistogram().DataPoints().At(l).Flags())
+						r.up = append(r.up, float64(m.Gauge().DataPoints().At(l).IntValue()))
 					}
 				}
 			}

@@ -248,6 +248,8 @@ func isHealth(name string) bool {
 	return false
 }
 
+// forEachFlags calls f with the flags of each of m's points, whatever its
+// type.
 func forEachFlags(m pmetric.Metric, f func(pmetric.DataPointFlags)) {
 	switch m.Type() {
 	case pmetric.MetricTypeGauge:
@@ -261,6 +263,14 @@ func forEachFlags(m pmetric.Metric, f func(pmetric.DataPointFlags)) {
 	case pmetric.MetricTypeHistogram:
 		for i := 0; i < m.Histogram().DataPoints().Len(); i++ {
 			f(m.Histogram().DataPoints().At(i).Flags())
+		}
+	case pmetric.MetricTypeSummary:
+		for i := 0; i < m.Summary().DataPoints().Len(); i++ {
+			f(m.Summary().DataPoints().At(i).Flags())
+		}
+	case pmetric.MetricTypeExponentialHistogram:
+		for i := 0; i < m.ExponentialHistogram().DataPoints().Len(); i++ {
+			f(m.ExponentialHistogram().DataPoints().At(i).Flags())
 		}
 	}
 }

@@ -24,7 +24,7 @@ import (
 func TestBodiesOfChangingSize(t *testing.T) {
 	var body []byte
 	var gz bool
-	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+	f := serve(t, 8<<20, func(w http.ResponseWriter, r *http.Request) {
 		if got := r.Header.Get("Accept"); got != Accept {
 			t.Errorf("Accept %q", got)
 		}
@@ -37,10 +37,7 @@ func TestBodiesOfChangingSize(t *testing.T) {
 			return
 		}
 		_, _ = w.Write(body)
-	}))
-	defer srv.Close()
-	u, _ := url.Parse(srv.URL)
-	f := New(srv.Client(), u, 8<<20)
+	})
 	var b Buffers
 	for i, size := range []int{10, 100_000, 3 << 20, 5000, 0, 700_000} {
 		body = bytes.Repeat([]byte{byte('a' + i)}, size)
@@ -56,6 +53,19 @@ func TestBodiesOfChangingSize(t *testing.T) {
 			t.Fatalf("size %d: buffer of %d bytes kept", size, cap(b.buf))
 		}
 	}
+}
+
+// serve starts a loopback server answering with h, closed when the test
+// ends, and returns a Fetcher of its URL with the limit maxBody.
+func serve(t *testing.T, maxBody int64, h http.HandlerFunc) *Fetcher {
+	t.Helper()
+	srv := httptest.NewServer(h)
+	t.Cleanup(srv.Close)
+	u, err := url.Parse(srv.URL)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return New(srv.Client(), u, maxBody)
 }
 
 // allocated returns how many bytes the process allocated while f ran. The
@@ -154,7 +164,7 @@ func TestGzipBomb(t *testing.T) {
 	_ = zw.Close()
 
 	var serveBomb atomic.Bool
-	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+	f := serve(t, maxBody, func(w http.ResponseWriter, r *http.Request) {
 		body := normalGz.Bytes()
 		if serveBomb.Load() {
 			body = bomb.Bytes()
@@ -162,10 +172,7 @@ func TestGzipBomb(t *testing.T) {
 		w.Header().Set("Content-Encoding", "gzip")
 		w.Header().Set("Content-Length", strconv.Itoa(len(body)))
 		_, _ = w.Write(body)
-	}))
-	defer srv.Close()
-	u, _ := url.Parse(srv.URL)
-	f := New(srv.Client(), u, maxBody)
+	})
 	var b Buffers
 	fetchNormal := func(when string) {
 		t.Helper()
@@ -199,13 +206,10 @@ func TestGzipBomb(t *testing.T) {
 func TestDeclaredTooLarge(t *testing.T) {
 	const maxBody = 1 << 20
 	body := bytes.Repeat(bombLine, (4<<20)/len(bombLine))
-	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+	f := serve(t, maxBody, func(w http.ResponseWriter, r *http.Request) {
 		w.Header().Set("Content-Length", strconv.Itoa(len(body)))
 		_, _ = w.Write(body)
-	}))
-	defer srv.Close()
-	u, _ := url.Parse(srv.URL)
-	f := New(srv.Client(), u, maxBody)
+	})
 	var b Buffers
 	var err error
 	got := allocated(func() { _, _, err = f.Fetch(context.Background(), &b) })
