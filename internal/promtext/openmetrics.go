@@ -47,10 +47,11 @@ type omState struct {
 	fams  []omFamily
 	arena []byte // the finished families' names, end to end
 
-	// The current family.
-	help, typ, unit bool
-	unitText        []byte
-	samples         int // its sample lines
+	// The current family (whether it had HELP and TYPE is the parser's
+	// helped and declared).
+	unit     bool
+	unitText []byte
+	samples  int // its sample lines
 
 	// facts caches what a line's labels say for these rules, by the line's
 	// series text (see omFacts); facts live across bodies. prev and cur are
@@ -94,6 +95,7 @@ type omState struct {
 	hasTotal bool
 
 	sorted []Label // scratch for groupHash
+	joined []byte  // scratch for taken
 }
 
 // omFamily is a finished family of the body: its name, arena[start:end],
@@ -155,7 +157,7 @@ func (o *omState) reset(limits Limits) {
 }
 
 func (o *omState) startFamily() {
-	o.help, o.typ, o.unit = false, false, false
+	o.unit = false
 	o.unitText = o.unitText[:0]
 	o.samples = 0
 	o.parts, o.hasTotal = 0, false
@@ -192,7 +194,6 @@ func (p *Parser) omComment(kind string, name, arg []byte, start int) error {
 	switch kind {
 	case "TYPE":
 		p.fam.Type = t
-		p.declared = true
 		return p.omTyped(start)
 	case "HELP":
 		if !utf8.Valid(arg) {
@@ -209,7 +210,6 @@ func (p *Parser) omComment(kind string, name, arg []byte, start int) error {
 			}
 		}
 		p.fam.Help = arg
-		p.helped = true
 	case "UNIT":
 		return p.omTyped(start)
 	}
@@ -231,13 +231,13 @@ func (p *Parser) omMetadata(kind string, name, arg []byte, start int) error {
 	var again bool
 	switch kind {
 	case "HELP":
-		again, o.help = o.help, true
+		again, p.helped = p.helped, true
 	case "TYPE":
-		again, o.typ = o.typ, true
+		again, p.declared = p.declared, true
 	case "UNIT":
 		again, o.unit = o.unit, true
 		o.unitText = append(o.unitText[:0], arg...)
-		if len(arg) > 0 && !bytes.HasSuffix(name, append([]byte{'_'}, arg...)) {
+		if n := len(name) - len(arg) - 1; len(arg) > 0 && (n < 0 || name[n] != '_' || !bytes.HasSuffix(name, arg)) {
 			return p.errAt(start, "unit "+strconv.Quote(string(arg))+" is not a suffix of the family name ("+secUnit+")")
 		}
 	}
@@ -286,27 +286,12 @@ func (o *omState) taken(base []byte, suffix string) ([]byte, bool) {
 	fn := o.arena[f.start:f.end]
 	// The hash matched: confirm that base+suffix is fn plus one of its
 	// type's suffixes.
-	if len(base)+len(suffix) < len(fn) {
+	o.joined = append(append(o.joined[:0], base...), suffix...)
+	if !bytes.HasPrefix(o.joined, fn) {
 		return nil, false
 	}
-	joined := func(a []byte, b string, at, n int) byte { // (a+b)[at], for at < n
-		if at < len(a) {
-			return a[at]
-		}
-		return b[at-len(a)]
-	}
-	n := len(base) + len(suffix)
-	for i := range fn {
-		if joined(base, suffix, i, n) != fn[i] {
-			return nil, false
-		}
-	}
-	rest := make([]byte, 0, 16)
-	for i := len(fn); i < n; i++ {
-		rest = append(rest, joined(base, suffix, i, n))
-	}
 	for _, s := range familySuffixes[f.typ] {
-		if s.String() == string(rest) {
+		if s.String() == string(o.joined[len(fn):]) {
 			return fn, true
 		}
 	}

@@ -34,7 +34,8 @@ type Parser struct {
 	underscored []byte
 	// declared and helped record which metadata lines the current family
 	// block has had, so that `# HELP x` then `# TYPE x` form one family while
-	// a second `# TYPE x` (Dynamo's repeated blocks) opens another.
+	// a second `# TYPE x` opens another in the text format (Dynamo's repeated
+	// blocks) and is an error in OpenMetrics (see omMetadata).
 	declared bool
 	helped   bool
 	seen     int // kept samples so far in this family block
