@@ -78,6 +78,9 @@ type Config struct {
 	// such names as printed, and a prefix must keep them.
 	RestoreSGLangNames bool `mapstructure:"restore_sglang_names"`
 
+	// OTelView is the OpenTelemetry-native view; see otelview.go.
+	OTelView OTelViewConfig `mapstructure:"otel_view"`
+
 	_ struct{}
 }
 

@@ -42,6 +42,9 @@ type sglangdynamoScraper struct {
 	// the body buffers, so there are as many as workers, not targets.
 	jobs    chan job
 	workers sync.WaitGroup
+
+	// view is the OpenTelemetry-native view, nil when it is off.
+	view *otelView
 }
 
 // job is one target's scrape in one round, handed to a worker.
@@ -60,7 +63,8 @@ func newScraper(cfg *Config, set receiver.Settings) (*sglangdynamoScraper, error
 	if err != nil {
 		return nil, err
 	}
-	s := &sglangdynamoScraper{cfg: cfg, set: set, timeout: cfg.scrapeTimeout(), now: time.Now}
+	s := &sglangdynamoScraper{cfg: cfg, set: set, timeout: cfg.scrapeTimeout(), now: time.Now,
+		view: newOTelView(cfg.OTelView, set)}
 	s.ctx, s.cancel = context.WithCancel(context.Background())
 	for _, spec := range ts {
 		s.targets = append(s.targets, newTarget(spec, cfg, set))
@@ -166,6 +170,9 @@ func (s *sglangdynamoScraper) scrape(ctx context.Context) (pmetric.Metrics, erro
 		if errs[i] != nil && !errors.Is(errs[i], errShutdown) {
 			scrapeErrs.AddPartial(1, errs[i])
 		}
+	}
+	if s.view != nil {
+		s.view.apply(out)
 	}
 	return out, scrapeErrs.Combine()
 }
