@@ -14,6 +14,7 @@ import (
 	"go.opentelemetry.io/collector/scraper/scraperhelper"
 
 	"github.com/sglangdynamo/sglangdynamoreceiver/internal/metadata"
+	"github.com/sglangdynamo/sglangdynamoreceiver/internal/mixedtypes"
 )
 
 // targetRole is what kind of process a target is.
@@ -78,6 +79,10 @@ type Config struct {
 	// such names as printed, and a prefix must keep them.
 	RestoreSGLangNames bool `mapstructure:"restore_sglang_names"`
 
+	// MixedTypes decides what a family gets when different targets send it
+	// with different types, as in a rolling upgrade across releases.
+	MixedTypes MixedTypesConfig `mapstructure:"mixed_types"`
+
 	// OTelView is the OpenTelemetry-native view; see otelview.go.
 	OTelView OTelViewConfig `mapstructure:"otel_view"`
 
@@ -129,6 +134,22 @@ type LimitsConfig struct {
 	LabelValueLengthLimit int `mapstructure:"label_value_length_limit"`
 	// MaxConcurrentScrapes bounds how many targets are fetched at once.
 	MaxConcurrentScrapes int `mapstructure:"max_concurrent_scrapes"`
+}
+
+// MixedTypesConfig is what a family gets when different targets send it with
+// different types (SGLang's kv_transfer_* were gauges and are histograms).
+type MixedTypesConfig struct {
+	// Mode is `flatten` (default): while the types disagree, the family's
+	// series are emitted flat, as the gauges and counters Prometheus stores
+	// from a direct scrape, so the Prometheus exporter keeps every one of
+	// them; or `keep`: each target's own type, for pipelines that end in
+	// OTLP only (the Prometheus exporter then drops the type it saw second).
+	// Either way one warning names the family, its types and the targets.
+	Mode string `mapstructure:"mode"`
+	// Hold is how long a flattened family stays flat after its types agree
+	// again. It must exceed the Prometheus exporter's metric_expiration,
+	// which remembers a name's old type that long. Default 5m.
+	Hold time.Duration `mapstructure:"hold"`
 }
 
 // newDefaultTargetConfig is confighttp's client defaults, keep-alive on.
@@ -348,6 +369,14 @@ func (cfg *Config) Validate() error {
 		return errors.New("`limits`: label and sample limits must be 0 (no limit) or positive")
 	case l.MaxConcurrentScrapes <= 0:
 		return errors.New("`limits.max_concurrent_scrapes` must be at least 1")
+	}
+	switch mixedtypes.Mode(cfg.MixedTypes.Mode) {
+	case mixedtypes.Flatten, mixedtypes.Keep:
+	default:
+		return fmt.Errorf("`mixed_types.mode` is %q: use `flatten` (the default) or `keep`", cfg.MixedTypes.Mode)
+	}
+	if cfg.MixedTypes.Hold < 0 {
+		return errors.New("`mixed_types.hold` must not be negative")
 	}
 	if cfg.Timeout > cfg.CollectionInterval {
 		return fmt.Errorf("`timeout` (%s) must not exceed `collection_interval` (%s)", cfg.Timeout, cfg.CollectionInterval)

@@ -185,6 +185,7 @@ func TestConfigErrors(t *testing.T) {
 		"bad_scheme":            "engine: `endpoint` \"ftp://localhost:30000/metrics\": scheme must be http or https",
 		"timeout_over_interval": "`timeout` (10s) must not exceed `collection_interval` (5s)",
 		"bad_limits":            "`limits.max_concurrent_scrapes` must be at least 1",
+		"bad_mixed_types":       "`mixed_types.mode` is \"drop\": use `flatten` (the default) or `keep`",
 	} {
 		t.Run(name, func(t *testing.T) {
 			err := confmap.Validate(loadConfig(t, name))
@@ -192,6 +193,14 @@ func TestConfigErrors(t *testing.T) {
 			assert.Contains(t, err.Error(), want)
 		})
 	}
+}
+
+// TestConfigMixedTypes: `mode: keep` alone leaves hold at its default.
+func TestConfigMixedTypes(t *testing.T) {
+	cfg := loadConfig(t, "mixed_types_keep")
+	require.NoError(t, confmap.Validate(cfg))
+	assert.Equal(t, MixedTypesConfig{Mode: "keep", Hold: 5 * time.Minute}, cfg.MixedTypes)
+	assert.Equal(t, MixedTypesConfig{Mode: "flatten", Hold: 5 * time.Minute}, createDefaultConfig().(*Config).MixedTypes)
 }
 
 // TestConfigOldResourceAttributes: a configuration written when

@@ -12,6 +12,7 @@ import (
 	"go.opentelemetry.io/collector/scraper/scraperhelper"
 
 	"github.com/sglangdynamo/sglangdynamoreceiver/internal/metadata"
+	"github.com/sglangdynamo/sglangdynamoreceiver/internal/mixedtypes"
 )
 
 // NewFactory returns the factory of the sglangdynamo receiver.
@@ -33,6 +34,7 @@ func createDefaultConfig() component.Config {
 		Frontend:             configoptional.Default(newDefaultTargetConfig()),
 		Limits:               newDefaultLimits(),
 		RestoreSGLangNames:   true,
+		MixedTypes:           MixedTypesConfig{Mode: string(mixedtypes.Flatten), Hold: 5 * time.Minute},
 	}
 }
 

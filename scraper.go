@@ -15,6 +15,7 @@ import (
 	"go.uber.org/zap"
 
 	"github.com/sglangdynamo/sglangdynamoreceiver/internal/fetch"
+	"github.com/sglangdynamo/sglangdynamoreceiver/internal/mixedtypes"
 	"github.com/sglangdynamo/sglangdynamoreceiver/internal/selfport"
 )
 
@@ -43,6 +44,11 @@ type sglangdynamoScraper struct {
 	jobs    chan job
 	workers sync.WaitGroup
 
+	// mixed reconciles families whose type differs between targets;
+	// names[i] is targets[i] in its warnings.
+	mixed *mixedtypes.Reconciler
+	names []string
+
 	// view is the OpenTelemetry-native view, nil when it is off.
 	view *otelView
 }
@@ -67,8 +73,11 @@ func newScraper(cfg *Config, set receiver.Settings) (*sglangdynamoScraper, error
 		view: newOTelView(cfg.OTelView, set)}
 	s.ctx, s.cancel = context.WithCancel(context.Background())
 	for _, spec := range ts {
-		s.targets = append(s.targets, newTarget(spec, cfg, set))
+		t := newTarget(spec, cfg, set)
+		s.targets = append(s.targets, t)
+		s.names = append(s.names, t.endpoint)
 	}
+	s.mixed = mixedtypes.New(mixedtypes.Mode(cfg.MixedTypes.Mode), cfg.MixedTypes.Hold, set.Logger)
 	return s, nil
 }
 
@@ -161,6 +170,7 @@ func (s *sglangdynamoScraper) scrape(ctx context.Context) (pmetric.Metrics, erro
 	}
 	wg.Wait()
 
+	s.mixed.Round(s.now(), s.names, results)
 	out := pmetric.NewMetrics()
 	var scrapeErrs scrapererror.ScrapeErrors
 	for i := range s.targets {

@@ -82,11 +82,7 @@ type promServer struct {
 
 func startPrometheus(t *testing.T, scrapeTarget string) *promServer {
 	t.Helper()
-	if _, err := os.Stat(prometheusBinary); err != nil {
-		t.Skipf("%s not found: install Debian's prometheus package (scripts/test.sh does)", prometheusBinary)
-	}
-	dir := t.TempDir()
-	cfg := fmt.Sprintf(`global:
+	return startPrometheusYAML(t, fmt.Sprintf(`global:
   scrape_interval: 1s
   scrape_timeout: 900ms
   evaluation_interval: 1s
@@ -97,7 +93,16 @@ scrape_configs:
     honor_labels: true
     static_configs:
       - targets: [%q]
-`, scrapeTarget)
+`, scrapeTarget))
+}
+
+// startPrometheusYAML runs Debian's Prometheus with the configuration cfg.
+func startPrometheusYAML(t *testing.T, cfg string) *promServer {
+	t.Helper()
+	if _, err := os.Stat(prometheusBinary); err != nil {
+		t.Skipf("%s not found: install Debian's prometheus package (scripts/test.sh does)", prometheusBinary)
+	}
+	dir := t.TempDir()
 	cfgPath := filepath.Join(dir, "prometheus.yml")
 	if err := os.WriteFile(cfgPath, []byte(cfg), 0o644); err != nil {
 		t.Fatal(err)
@@ -132,7 +137,14 @@ type promResult struct {
 
 // query runs an instant query through the HTTP API.
 func (p *promServer) query(q string) ([]promResult, error) {
-	code, body, err := httpGet(p.url + "/api/v1/query?query=" + url.QueryEscape(q))
+	return p.queryParams(url.Values{"query": {q}})
+}
+
+// queryParams runs an instant query with the API's parameters (query,
+// time).
+func (p *promServer) queryParams(params url.Values) ([]promResult, error) {
+	q := params.Get("query")
+	code, body, err := httpGet(p.url + "/api/v1/query?" + params.Encode())
 	if err != nil {
 		return nil, err
 	}
