@@ -15,7 +15,9 @@ import (
 
 // TestDemo runs the main-job command, scripts/run.sh, with no endpoints: it
 // must start the demo workers and the collector, and the exporter must show
-// both namespaces within a minute. Stopping run.sh must stop the demo too.
+// both namespaces within a minute. The demo flags in SGLANGDYNAMO_DEMO_FLAGS
+// must reach the demo: a disaggregated fleet shows prefill and decode
+// engines. Stopping run.sh must stop the demo too.
 //
 // The binary under test is reused (run.sh runs SGLANGDYNAMO_COLLECTOR
 // instead of building). Ports are moved off the defaults (8081, 30000+,
@@ -38,6 +40,7 @@ func TestDemo(t *testing.T) {
 		"SGLANGDYNAMO_DEMO_ENGINE_PORT=" + strconv.Itoa(enginePort),
 		"SGLANGDYNAMO_DEMO_RUNTIME_PORT=" + strconv.Itoa(runtimePort),
 		"SGLANGDYNAMO_DEMO_FRONTEND_PORT=" + strconv.Itoa(frontendPort),
+		"SGLANGDYNAMO_DEMO_FLAGS=-mode disagg",
 	}
 	run := startProcess(t, "scripts/run.sh", env, "bash", filepath.Join(root, "scripts", "run.sh"))
 	c := &collector{process: run, PromPort: promPort}
@@ -53,7 +56,11 @@ func TestDemo(t *testing.T) {
 			return err
 		}
 		instances := map[string]map[string]int{"sglang:": {}, "dynamo_": {}}
+		roles := map[string]bool{}
 		for _, s := range e.Samples {
+			if s.Name == "sglang:num_running_reqs" {
+				roles[s.Labels["engine_type"]] = true
+			}
 			for p := range instances {
 				if len(s.Name) > len(p) && s.Name[:len(p)] == p {
 					instances[p][s.Labels["instance"]]++
@@ -68,6 +75,9 @@ func TestDemo(t *testing.T) {
 		}
 		if len(instances["sglang:"]) == 0 || len(instances["dynamo_"]) == 0 {
 			return fmt.Errorf("namespaces so far: %v", instances)
+		}
+		if !roles["prefill"] || !roles["decode"] || roles["unified"] {
+			return fmt.Errorf("engine_type values %v, want prefill and decode (-mode disagg)", roles)
 		}
 		return nil
 	})

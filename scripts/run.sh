@@ -5,6 +5,14 @@
 #   SGLANG_ENDPOINT=http://10.0.0.5:30000/metrics \
 #   DYNAMO_ENDPOINT=http://10.0.0.5:9090/metrics bash scripts/run.sh   # config/collector.yaml
 #   bash scripts/run.sh --config my.yaml     # your own config (any collector arguments)
+#   bash scripts/run.sh -- -fleet mixed -mode disagg   # demo with a different fleet
+#
+# Demo fleets: arguments after `--`, or SGLANGDYNAMO_DEMO_FLAGS, go to the
+# demo workers (cmd/sglangdynamo-demo), e.g.
+#   -fleet current|mixed      mixed: odd-numbered workers run an older SGLang
+#   -mode unified|disagg      disagg: even workers prefill, odd workers decode
+#   -name-form colon|underscore|escaping|ray   or a comma list, one per worker
+# (`go run ./cmd/sglangdynamo-demo -h` lists them all.)
 #
 # Environment:
 #   SGLANG_ENDPOINT, DYNAMO_ENDPOINT   targets for config/collector.yaml
@@ -14,6 +22,7 @@
 #   SGLANGDYNAMO_DEMO_ENGINE_PORT, SGLANGDYNAMO_DEMO_RUNTIME_PORT,
 #   SGLANGDYNAMO_DEMO_FRONTEND_PORT    demo ports (defaults 30000, 9090, 8000;
 #                                      worker i uses port+i)
+#   SGLANGDYNAMO_DEMO_FLAGS            extra demo flags, e.g. "-fleet mixed"
 #   SGLANGDYNAMO_COLLECTOR             run this collector binary instead of
 #                                      building _build/otelcol-sglangdynamo
 set -euo pipefail
@@ -33,6 +42,23 @@ fi
 PROM_PORT="${SGLANGDYNAMO_PROM_PORT:-8081}"
 export SGLANGDYNAMO_PROM_PORT="$PROM_PORT"
 
+# Arguments after `--` belong to the demo, the rest to the collector.
+collector_args=()
+demo_args=()
+seen_sep=false
+for a in "$@"; do
+  if $seen_sep; then
+    demo_args+=("$a")
+  elif [[ "$a" == "--" ]]; then
+    seen_sep=true
+  else
+    collector_args+=("$a")
+  fi
+done
+# shellcheck disable=SC2206 # the flags are words, split on purpose
+demo_args=(${SGLANGDYNAMO_DEMO_FLAGS:-} "${demo_args[@]}")
+set -- "${collector_args[@]}"
+
 user_config=false
 for a in "$@"; do
   case "$a" in
@@ -51,7 +77,7 @@ elif [[ -n "${SGLANG_ENDPOINT:-}" || -n "${DYNAMO_ENDPOINT:-}" ]]; then
 else
   demo=true
   args=(--config "$ROOT/config/demo.yaml" "$@")
-  what="the built-in demo workers"
+  what="the built-in demo workers${demo_args[*]:+ (${demo_args[*]})}"
 fi
 if [[ -n "${SGLANGDYNAMO_OTLP_ENDPOINT:-}" ]] && ! $user_config; then
   args+=(--config "$ROOT/config/otlp.yaml")
@@ -85,13 +111,13 @@ if $demo; then
   echo "run.sh: building the demo workers" >&2
   go build -o "$ROOT/_build/sglangdynamo-demo" ./cmd/sglangdynamo-demo
   "$ROOT/_build/sglangdynamo-demo" -workers 2 -host 127.0.0.1 \
-    -engine-port "$engine_port" -runtime-port "$runtime_port" -frontend-port "$frontend_port" &
+    -engine-port "$engine_port" -runtime-port "$runtime_port" -frontend-port "$frontend_port" "${demo_args[@]}" &
   demo_pid=$!
   sleep 0.5
   if ! kill -0 "$demo_pid" 2>/dev/null; then
     wait "$demo_pid" || true
     demo_pid=""
-    echo "run.sh: the demo workers did not start (ports in use? set SGLANGDYNAMO_DEMO_*_PORT)" >&2
+    echo "run.sh: the demo workers did not start (see the error above: bad demo flags, or ports in use? set SGLANGDYNAMO_DEMO_*_PORT)" >&2
     exit 1
   fi
 fi

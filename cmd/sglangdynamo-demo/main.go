@@ -8,6 +8,10 @@
 // passed-through sglang: families). One Dynamo frontend /metrics sits in
 // front of all workers. Values come from a seeded simulation of request
 // traffic that advances on every tick.
+//
+// -fleet, -name-form and -mode choose the kind of fleet: all workers on the
+// current releases or some on an older SGLang, how SGLang's family names are
+// printed, and unified or disaggregated (prefill/decode) serving.
 package main
 
 import (
@@ -21,6 +25,7 @@ import (
 	"net/http"
 	"os"
 	"os/signal"
+	"slices"
 	"strconv"
 	"strings"
 	"syscall"
@@ -36,6 +41,9 @@ type config struct {
 	tick         time.Duration
 	seed         uint64
 	passthrough  bool
+	fleet        string // current | mixed
+	nameForm     string // one form, or a comma list cycled across workers
+	mode         string // unified | disagg
 }
 
 func main() {
@@ -67,6 +75,16 @@ func parseFlags(args []string, stderr io.Writer) (config, error) {
 	fs.DurationVar(&c.tick, "tick", time.Second, "simulation step interval")
 	fs.Uint64Var(&c.seed, "seed", 1, "random seed (same seed, same metric values)")
 	fs.BoolVar(&c.passthrough, "passthrough", true, "append the engine's sglang: families to the Dynamo worker /metrics")
+	fs.StringVar(&c.fleet, "fleet", "current",
+		"current: every worker runs current SGLang and Dynamo; mixed: odd-numbered workers (worker-1, worker-3, ...) run an "+
+			"older SGLang, with sglang:kv_transfer_* as gauges and the retraction counter named sglang:num_retracted_reqs_total")
+	fs.StringVar(&c.nameForm, "name-form", "colon",
+		"how each worker prints SGLang's families, on its engine port and in its passthrough; a comma list is cycled "+
+			"across workers: colon (sglang:x), underscore (sglang_x everywhere), escaping (HELP/TYPE sglang:x, samples "+
+			"sglang_x), ray (sglang_x plus a ReplicaId label)")
+	fs.StringVar(&c.mode, "mode", "unified",
+		"unified: every engine serves whole requests; disagg: even-numbered workers are prefill and odd-numbered decode "+
+			"engines (engine_type, PD queues, KV transfer histograms, frontend worker_type)")
 	if err := fs.Parse(args); err != nil {
 		return c, err
 	}
@@ -82,6 +100,9 @@ func (c config) validate() error {
 	}
 	if c.tick <= 0 {
 		return fmt.Errorf("-tick must be positive, got %s", c.tick)
+	}
+	if _, err := c.fleetSpec(); err != nil {
+		return err
 	}
 	for _, p := range []struct {
 		flag  string
@@ -102,6 +123,33 @@ func (c config) validate() error {
 	return nil
 }
 
+// fleetSpec turns the fleet flags into what the simulation needs.
+func (c config) fleetSpec() (fleetSpec, error) {
+	var f fleetSpec
+	switch c.fleet {
+	case "current":
+	case "mixed":
+		f.mixed = true
+	default:
+		return f, fmt.Errorf("-fleet %q: want current or mixed", c.fleet)
+	}
+	switch c.mode {
+	case "unified":
+	case "disagg":
+		f.disagg = true
+	default:
+		return f, fmt.Errorf("-mode %q: want unified or disagg", c.mode)
+	}
+	for _, name := range strings.Split(c.nameForm, ",") {
+		form := nameForm(strings.TrimSpace(name))
+		if !slices.Contains(nameForms, form) {
+			return f, fmt.Errorf("-name-form %q: each form must be one of %v", c.nameForm, nameForms)
+		}
+		f.forms = append(f.forms, form)
+	}
+	return f, nil
+}
+
 // endpoint is one listener and the body it serves.
 type endpoint struct {
 	desc string
@@ -114,8 +162,8 @@ func endpoints(c config, sim *simulation) []endpoint {
 	var eps []endpoint
 	for i, w := range sim.workers {
 		eps = append(eps,
-			endpoint{"sglang engine " + w.String(), addr(c.enginePort + i), func() []byte { return sim.engineBody(i) }},
-			endpoint{"dynamo worker " + w.String(), addr(c.runtimePort + i), func() []byte { return sim.workerBody(i, c.passthrough) }},
+			endpoint{"sglang engine " + w.describe(), addr(c.enginePort + i), func() []byte { return sim.engineBody(i) }},
+			endpoint{"dynamo worker " + w.describe(), addr(c.runtimePort + i), func() []byte { return sim.workerBody(i, c.passthrough) }},
 		)
 	}
 	if c.frontendPort != 0 {
@@ -145,7 +193,11 @@ func run(ctx context.Context, cfg config, out io.Writer) error {
 	ctx, cancel := context.WithCancel(ctx)
 	defer cancel()
 
-	sim := newSimulation(cfg.workers, cfg.tick, cfg.seed, time.Now())
+	fleet, err := cfg.fleetSpec()
+	if err != nil {
+		return err
+	}
+	sim := newSimulation(cfg.workers, cfg.tick, cfg.seed, time.Now(), fleet)
 	eps := endpoints(cfg, sim)
 	listeners, err := listenAll(eps)
 	if err != nil {

@@ -16,7 +16,9 @@ import (
 
 var testStart = time.Date(2026, 1, 2, 3, 4, 5, 0, time.UTC)
 
-func newTestSim() *simulation { return newSimulation(2, time.Second, 1, testStart) }
+func newTestSim() *simulation {
+	return newSimulation(2, time.Second, 1, testStart, fleetSpec{forms: []nameForm{formColon}})
+}
 
 // testServers starts one loopback httptest server per body of sim.
 func testServers(t *testing.T, sim *simulation, passthrough bool) map[string]string {
@@ -380,8 +382,15 @@ func TestEngineBody(t *testing.T) {
 func TestWorkerBody(t *testing.T) {
 	urls := testServers(t, newTestSim(), true)
 	e := fetchParsed(t, urls["worker0"])
-	if got := e.types["dynamo_component_nats_service_requests_total"]; got != "gauge" {
-		t.Errorf("nats_service_requests_total typed %q, want gauge", got)
+	// The KV stats come from Dynamo's Python registry, after the Rust text,
+	// so they print prometheus_client floats.
+	if blocks := e.find("dynamo_component_total_blocks"); len(blocks) != 1 || blocks[0].labels["dp_rank"] != "0" ||
+		blocks[0].value != 92962 {
+		t.Errorf("dynamo_component_total_blocks = %v, want one series for dp_rank 0 of 92962 blocks", blocks)
+	}
+	_, raw := fetch(t, urls["worker0"]+"/metrics", false)
+	if !strings.Contains(raw, `model="Qwen/Qwen3-0.6B"} 92962.0`+"\n") {
+		t.Error("total_blocks not printed in prometheus_client's float form")
 	}
 	firstSGLang := slices.IndexFunc(e.typeSeq, func(f string) bool { return strings.HasPrefix(f, "sglang:") })
 	if firstSGLang < 0 {
@@ -414,7 +423,8 @@ func TestWorkerBody(t *testing.T) {
 }
 
 func TestFrontendBody(t *testing.T) {
-	e := fetchParsed(t, testServers(t, newTestSim(), true)["frontend0"])
+	urls := testServers(t, newTestSim(), true)
+	e := fetchParsed(t, urls["frontend0"])
 	if got := e.types["dynamo_frontend_lora_churn_loads_total"]; got != "gauge" {
 		t.Errorf("lora_churn_loads_total typed %q, want gauge", got)
 	}
@@ -423,6 +433,12 @@ func TestFrontendBody(t *testing.T) {
 		t.Fatal("no dynamo_frontend_requests_total")
 	}
 	for _, s := range req {
+		if len(s.labels) != 5 {
+			t.Errorf("requests_total labels %v, want model, endpoint, request_type, status, error_type", s.labels)
+		}
+		if et, ok := s.labels["error_type"]; !ok || (s.labels["status"] == "success") != (et == "") {
+			t.Errorf("error_type %q on a %s request", et, s.labels["status"])
+		}
 		for _, l := range []string{"endpoint", "model", "request_type", "status"} {
 			if s.labels[l] == "" {
 				t.Errorf("requests_total lacks %s: %v", l, s.labels)
@@ -434,6 +450,39 @@ func TestFrontendBody(t *testing.T) {
 	}
 	if cfg := e.find("dynamo_frontend_model_context_length"); len(cfg) == 0 || cfg[0].labels["model"] != "Qwen/Qwen3-0.6B" {
 		t.Errorf("model-config gauges should keep the original case: %v", cfg)
+	}
+	// Dynamo's default log-spaced buckets, as its Rust code prints them.
+	for fam, want := range map[string]string{
+		"dynamo_frontend_request_duration_seconds":    "0 2 4 8 16 32 64 130 260 510 +Inf",
+		"dynamo_frontend_time_to_first_token_seconds": "0 0.0022 0.0047 0.01 0.022 0.047 0.1 0.22 0.47 1 2.2 4.7 10 22 48 100 220 480 +Inf",
+		"dynamo_frontend_inter_token_latency_seconds": "0 0.0019 0.0035 0.0067 0.013 0.024 0.045 0.084 0.16 0.3 0.56 1.1 2 +Inf",
+		"dynamo_frontend_input_sequence_tokens":       "0 100 210 430 870 1800 3600 7400 15000 31000 63000 130000 +Inf",
+		"dynamo_frontend_output_sequence_tokens":      "0 100 210 430 880 1800 3700 7600 16000 32000 +Inf",
+		"dynamo_component_router_kv_hit_rate": "0 0.05 0.1 0.15000000000000002 0.2 0.25 0.3 0.35 0.39999999999999997 " +
+			"0.44999999999999996 0.49999999999999994 0.5499999999999999 0.6 0.65 0.7000000000000001 0.7500000000000001 " +
+			"0.8000000000000002 0.8500000000000002 0.9000000000000002 0.9500000000000003 1.0000000000000002 +Inf",
+	} {
+		buckets := e.find(fam + "_bucket")
+		if len(buckets) == 0 {
+			t.Errorf("%s has no buckets", fam)
+			continue
+		}
+		series := buckets[0].seriesKey()
+		var les []string
+		for _, b := range buckets {
+			if b.seriesKey() == series {
+				les = append(les, b.labels["le"])
+			}
+		}
+		if got := strings.Join(les, " "); got != want {
+			t.Errorf("%s buckets\n got  %s\n want %s", fam, got, want)
+		}
+	}
+	for _, s := range e.find("dynamo_frontend_worker_active_decode_blocks") {
+		if _, err := strconv.ParseUint(s.labels["worker_id"], 10, 64); err != nil || s.labels["dp_rank"] == "" ||
+			s.labels["worker_type"] != "aggregated" {
+			t.Errorf("worker_active_decode_blocks labels %v: want a decimal worker_id, dp_rank, worker_type", s.labels)
+		}
 	}
 }
 
@@ -507,16 +556,35 @@ func TestParseFlags(t *testing.T) {
 		t.Fatal(err)
 	}
 	want := config{workers: 2, enginePort: 30000, runtimePort: 9090, frontendPort: 8000, host: "127.0.0.1",
-		tick: time.Second, seed: 1, passthrough: true}
+		tick: time.Second, seed: 1, passthrough: true, fleet: "current", nameForm: "colon", mode: "unified"}
 	if c != want {
 		t.Errorf("defaults = %+v, want %+v", c, want)
 	}
-	for _, args := range [][]string{{"-workers", "0"}, {"-engine-port", "65535", "-workers", "2"}, {"-tick", "0s"}} {
+	for _, args := range [][]string{{"-workers", "0"}, {"-engine-port", "65535", "-workers", "2"}, {"-tick", "0s"},
+		{"-fleet", "old"}, {"-mode", "pd"}, {"-name-form", "colon,dots"}} {
 		if _, err := parseFlags(args, io.Discard); err == nil {
 			t.Errorf("parseFlags(%v) accepted invalid flags", args)
 		}
 	}
 	if c, err := parseFlags([]string{"-frontend-port", "0"}, io.Discard); err != nil || c.frontendPort != 0 {
 		t.Errorf("-frontend-port 0 should disable the frontend: %v", err)
+	}
+	c, err = parseFlags([]string{"-fleet", "mixed", "-mode", "disagg", "-name-form", "underscore, ray"}, io.Discard)
+	if err != nil {
+		t.Fatal(err)
+	}
+	spec, _ := c.fleetSpec()
+	if !spec.mixed || !spec.disagg || !slices.Equal(spec.forms, []nameForm{formUnderscore, formRay}) {
+		t.Errorf("fleet flags gave %+v", spec)
+	}
+	sim := newSimulation(3, time.Second, 1, testStart, spec)
+	var got []string
+	for _, w := range sim.workers {
+		got = append(got, w.describe())
+	}
+	want3 := []string{"worker-0 (prefill, current SGLang, underscore names)", "worker-1 (decode, older SGLang, ray names)",
+		"worker-2 (prefill, current SGLang, underscore names)"}
+	if !slices.Equal(got, want3) {
+		t.Errorf("workers %q, want %q", got, want3)
 	}
 }

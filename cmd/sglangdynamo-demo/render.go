@@ -112,6 +112,9 @@ type family struct {
 	def    *familyDef
 	series []*series
 	index  map[string]*series
+	// hidden families are kept up to date but never printed: a release
+	// that did not register them.
+	hidden bool
 }
 
 // get returns the series for ls, creating it on first use. Creating lazily
@@ -185,6 +188,15 @@ func newRegistry(defs ...[]*familyDef) *registry {
 		}
 	}
 	return r
+}
+
+// replace registers alt where d was: the simulation keeps asking for d, and
+// the body prints alt. An older release's differently named or typed family
+// thus takes the place of the current one without the simulation knowing
+// the release.
+func (r *registry) replace(d, alt *familyDef) {
+	f := r.of(d)
+	f.def = alt
 }
 
 // of returns the live family for d. Asking for a family that was not
@@ -264,20 +276,66 @@ func nonFinite(v float64) (string, bool) {
 	return "", false
 }
 
+// nameForm is how a deployment prints SGLang's sglang: families
+// (field-2026.md §1). Other families are never touched.
+type nameForm string
+
+const (
+	// formColon is SGLang's own prometheus_client output.
+	formColon nameForm = "colon"
+	// formUnderscore is sglang_ on HELP, TYPE and samples: Dynamo's
+	// passthrough in January 2026, and client_python PR 1180's fix.
+	formUnderscore nameForm = "underscore"
+	// formEscaping is prometheus_client with escaping=underscores (client_python
+	// issue 1177): HELP and TYPE keep sglang:, the samples say sglang_.
+	formEscaping nameForm = "escaping"
+	// formRay is SGLang under Ray Serve: sglang_ everywhere, a ReplicaId
+	// label, and bucket bounds <= 0 dropped.
+	formRay nameForm = "ray"
+)
+
+var nameForms = []nameForm{formColon, formUnderscore, formEscaping, formRay}
+
 // textWriter emits the Prometheus text format 0.0.4 in a given dialect.
 type textWriter struct {
 	buf bytes.Buffer
 	d   dialect
+	// form and replica apply to sglang: families only; replica is the Ray
+	// ReplicaId value.
+	form    nameForm
+	replica string
+}
+
+func underscored(name string) string { return "sglang_" + strings.TrimPrefix(name, "sglang:") }
+
+// metaName is the name a family's HELP and TYPE lines carry.
+func (w *textWriter) metaName(name string) string {
+	if strings.HasPrefix(name, "sglang:") && (w.form == formUnderscore || w.form == formRay) {
+		return underscored(name)
+	}
+	return name
+}
+
+// sampleName is the name a sample line carries.
+func (w *textWriter) sampleName(name string) string {
+	if strings.HasPrefix(name, "sglang:") && w.form != "" && w.form != formColon {
+		return underscored(name)
+	}
+	return name
 }
 
 func (w *textWriter) header(d *familyDef) {
-	w.buf.WriteString("# HELP " + d.name + " " + escapeHelp(d.help) + "\n")
-	w.buf.WriteString("# TYPE " + d.name + " " + string(d.kind) + "\n")
+	name := w.metaName(d.name)
+	w.buf.WriteString("# HELP " + name + " " + escapeHelp(d.help) + "\n")
+	w.buf.WriteString("# TYPE " + name + " " + string(d.kind) + "\n")
 }
 
 // sample writes one sample line; le is "" for samples without a bucket bound.
 func (w *textWriter) sample(name string, ls labelSet, le string, v float64) {
-	w.buf.WriteString(name)
+	if w.form == formRay && strings.HasPrefix(name, "sglang:") {
+		ls = ls.with("ReplicaId", w.replica)
+	}
+	w.buf.WriteString(w.sampleName(name))
 	if le != "" {
 		if w.d.leInline {
 			ls = ls.with("le", le)
@@ -301,7 +359,7 @@ func (w *textWriter) sample(name string, ls labelSet, le string, v float64) {
 // family writes one family; families without series are omitted, as both
 // client libraries do.
 func (w *textWriter) family(f *family) {
-	if len(f.series) == 0 {
+	if len(f.series) == 0 || f.hidden {
 		return
 	}
 	ss := f.series
@@ -350,6 +408,11 @@ func (w *textWriter) buckets(d *familyDef, s *series) {
 		bound := math.Inf(1)
 		if i < len(d.buckets) {
 			bound = d.buckets[i]
+		}
+		if bound <= 0 && w.form == formRay && strings.HasPrefix(d.name, "sglang:") {
+			// Ray's histograms cannot hold such a bound; what it counted
+			// shows up in the next bucket, which is cumulative anyway.
+			continue
 		}
 		w.sample(d.name+"_bucket", s.labels, w.d.formatValue(bound), cumulative)
 	}
