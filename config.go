@@ -13,6 +13,7 @@ import (
 	"go.opentelemetry.io/collector/confmap"
 	"go.opentelemetry.io/collector/scraper/scraperhelper"
 
+	"github.com/sglangdynamo/sglangdynamoreceiver/internal/discovery"
 	"github.com/sglangdynamo/sglangdynamoreceiver/internal/metadata"
 	"github.com/sglangdynamo/sglangdynamoreceiver/internal/mixedtypes"
 )
@@ -83,6 +84,18 @@ type Config struct {
 	// with different types, as in a rolling upgrade across releases.
 	MixedTypes MixedTypesConfig `mapstructure:"mixed_types"`
 
+	// Discovery finds targets with Prometheus's own service discovery:
+	// `kubernetes_sd_configs`, `dns_sd_configs`, `file_sd_configs`,
+	// `http_sd_configs` and `relabel_configs`, with Prometheus's syntax
+	// and semantics. It is kept as given and decoded by Prometheus's code
+	// (internal/discovery).
+	Discovery map[string]any `mapstructure:"discovery"`
+
+	// Shard splits the targets, configured and discovered, between
+	// `count` collectors by hashmod over each target's address; this one
+	// scrapes those of `index`.
+	Shard ShardConfig `mapstructure:"shard"`
+
 	// OTelView is the OpenTelemetry-native view; see otelview.go.
 	OTelView OTelViewConfig `mapstructure:"otel_view"`
 
@@ -134,6 +147,15 @@ type LimitsConfig struct {
 	LabelValueLengthLimit int `mapstructure:"label_value_length_limit"`
 	// MaxConcurrentScrapes bounds how many targets are fetched at once.
 	MaxConcurrentScrapes int `mapstructure:"max_concurrent_scrapes"`
+}
+
+// ShardConfig is one collector's share of the fleet.
+type ShardConfig struct {
+	// Count is how many collectors share the fleet; 0 means no sharding.
+	Count int `mapstructure:"count"`
+	// Index is this collector's share, from 0 to count-1: a StatefulSet
+	// pod's ordinal.
+	Index int `mapstructure:"index"`
 }
 
 // MixedTypesConfig is what a family gets when different targets send it with
@@ -223,7 +245,10 @@ type targetSpec struct {
 	// when the worker has one: what they keep is not missing from this one.
 	siblingPrefixes []string
 	service         string
-	attributes      map[string]string
+	// instance is the `instance` a discovered target's relabelling set;
+	// empty means the endpoint's host:port.
+	instance   string
+	attributes map[string]string
 }
 
 // targets resolves the configuration into the list of endpoints to scrape.
@@ -350,8 +375,16 @@ func (cfg *Config) Validate() error {
 	if err != nil {
 		return err
 	}
-	if len(ts) == 0 {
-		return errors.New("no target configured: set `engine.endpoint` (SGLang, e.g. http://localhost:30000/metrics), `runtime.endpoint` (a Dynamo worker's system port), `frontend.endpoint` (the Dynamo frontend, e.g. http://localhost:8000/metrics) or `workers`")
+	if cfg.Discovery != nil {
+		if _, err := discovery.Parse(cfg.Discovery, "."); err != nil {
+			return fmt.Errorf("`discovery`: %w", err)
+		}
+	}
+	if _, err := discovery.NewShard(cfg.Shard.Count, cfg.Shard.Index); err != nil {
+		return err
+	}
+	if len(ts) == 0 && cfg.Discovery == nil {
+		return errors.New("no target configured: set `engine.endpoint` (SGLang, e.g. http://localhost:30000/metrics), `runtime.endpoint` (a Dynamo worker's system port), `frontend.endpoint` (the Dynamo frontend, e.g. http://localhost:8000/metrics), `workers` or `discovery`")
 	}
 	seen := map[string]bool{}
 	for _, t := range ts {

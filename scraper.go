@@ -9,11 +9,13 @@ import (
 	"time"
 
 	"go.opentelemetry.io/collector/component"
+	"go.opentelemetry.io/collector/pdata/pcommon"
 	"go.opentelemetry.io/collector/pdata/pmetric"
 	"go.opentelemetry.io/collector/receiver"
 	"go.opentelemetry.io/collector/scraper/scrapererror"
 	"go.uber.org/zap"
 
+	"github.com/sglangdynamo/sglangdynamoreceiver/internal/discovery"
 	"github.com/sglangdynamo/sglangdynamoreceiver/internal/fetch"
 	"github.com/sglangdynamo/sglangdynamoreceiver/internal/mixedtypes"
 	"github.com/sglangdynamo/sglangdynamoreceiver/internal/selfport"
@@ -44,10 +46,18 @@ type sglangdynamoScraper struct {
 	jobs    chan job
 	workers sync.WaitGroup
 
-	// mixed reconciles families whose type differs between targets;
-	// names[i] is targets[i] in its warnings.
+	// mixed reconciles families whose type differs between targets.
 	mixed *mixedtypes.Reconciler
-	names []string
+
+	// Discovery. disc runs it; each new set of targets waits in discovered
+	// until the next round applies it (syncTargets), so targets only
+	// change between rounds. shard keeps this collector's share.
+	host       component.Host
+	shard      *discovery.Shard
+	disc       *discovery.Runner
+	discMu     sync.Mutex
+	discovered []discovery.Target
+	nextID     uint64
 
 	// view is the OpenTelemetry-native view, nil when it is off.
 	view *otelView
@@ -72,25 +82,53 @@ func newScraper(cfg *Config, set receiver.Settings) (*sglangdynamoScraper, error
 	s := &sglangdynamoScraper{cfg: cfg, set: set, timeout: cfg.scrapeTimeout(), now: time.Now,
 		view: newOTelView(cfg.OTelView, set)}
 	s.ctx, s.cancel = context.WithCancel(context.Background())
+	if s.shard, err = discovery.NewShard(cfg.Shard.Count, cfg.Shard.Index); err != nil {
+		return nil, err
+	}
+	others := 0
 	for _, spec := range ts {
-		t := newTarget(spec, cfg, set)
-		s.targets = append(s.targets, t)
-		s.names = append(s.names, t.endpoint)
+		if s.shard != nil && !s.shard.Keep(spec.url.Host) {
+			others++
+			continue
+		}
+		s.targets = append(s.targets, s.newTarget(spec))
+	}
+	if others > 0 {
+		set.Logger.Info("configured targets of other shards are not scraped here",
+			zap.Int("targets", len(s.targets)), zap.Int("other shards", others),
+			zap.Int("shard.index", cfg.Shard.Index), zap.Int("shard.count", cfg.Shard.Count))
 	}
 	s.mixed = mixedtypes.New(mixedtypes.Mode(cfg.MixedTypes.Mode), cfg.MixedTypes.Hold, set.Logger)
 	return s, nil
 }
 
-// start builds each target's HTTP client and starts the workers.
+// newTarget gives a target its state and an id of its own.
+func (s *sglangdynamoScraper) newTarget(spec targetSpec) *target {
+	t := newTarget(spec, s.cfg, s.set)
+	s.nextID++
+	t.id = s.nextID
+	return t
+}
+
+// start builds each target's HTTP client, starts discovery and the
+// workers.
 func (s *sglangdynamoScraper) start(ctx context.Context, host component.Host) error {
+	s.host = host
 	for _, t := range s.targets {
 		if err := t.start(ctx, host, s.set.TelemetrySettings, s.cfg.Limits.MaxBodySize); err != nil {
 			return err
 		}
 	}
 	s.warnSelfScrape()
+	workers := min(s.cfg.Limits.MaxConcurrentScrapes, len(s.targets))
+	if s.cfg.Discovery != nil {
+		if err := s.startDiscovery(); err != nil {
+			return fmt.Errorf("discovery: %w", err)
+		}
+		workers = s.cfg.Limits.MaxConcurrentScrapes
+	}
 	s.jobs = make(chan job)
-	for range min(s.cfg.Limits.MaxConcurrentScrapes, len(s.targets)) {
+	for range workers {
 		s.workers.Add(1)
 		go s.worker()
 	}
@@ -130,6 +168,9 @@ func (s *sglangdynamoScraper) warnSelfScrape() {
 // connections.
 func (s *sglangdynamoScraper) shutdown(context.Context) error {
 	s.cancel()
+	if s.disc != nil {
+		s.disc.Stop()
+	}
 	// The controller returns from a running scrape before it calls this,
 	// so no job can be sent after the close.
 	if s.jobs != nil {
@@ -152,7 +193,8 @@ func (s *sglangdynamoScraper) shutdown(context.Context) error {
 // controller's context is never cancelled by its Shutdown, so s.ctx is what
 // tells the shutdown apart from a timeout of ctx.
 func (s *sglangdynamoScraper) scrape(ctx context.Context) (pmetric.Metrics, error) {
-	results := make([]pmetric.Metrics, len(s.targets))
+	gone := s.syncTargets(ctx)
+	results := make([]pmetric.Metrics, len(s.targets), len(s.targets)+len(gone))
 	errs := make([]error, len(s.targets))
 	var wg sync.WaitGroup
 	for i, t := range s.targets {
@@ -170,14 +212,26 @@ func (s *sglangdynamoScraper) scrape(ctx context.Context) (pmetric.Metrics, erro
 	}
 	wg.Wait()
 
-	s.mixed.Round(s.now(), s.names, results)
+	ids := make([]uint64, 0, len(results))
+	names := make([]string, 0, len(results))
+	for _, t := range s.targets {
+		ids, names = append(ids, t.id), append(names, t.endpoint)
+	}
+	// Targets discovery lost send their staleness markers last, so that
+	// the types they leave behind are forgotten after this round.
+	now := s.now()
+	for _, t := range gone {
+		results = append(results, t.leave(pcommon.NewTimestampFromTime(now)))
+		ids, names = append(ids, t.id), append(names, t.endpoint)
+	}
+	s.mixed.Round(now, ids, names, results)
 	out := pmetric.NewMetrics()
 	var scrapeErrs scrapererror.ScrapeErrors
-	for i := range s.targets {
+	for i := range results {
 		if results[i] != (pmetric.Metrics{}) {
 			results[i].ResourceMetrics().MoveAndAppendTo(out.ResourceMetrics())
 		}
-		if errs[i] != nil && !errors.Is(errs[i], errShutdown) {
+		if i < len(errs) && errs[i] != nil && !errors.Is(errs[i], errShutdown) {
 			scrapeErrs.AddPartial(1, errs[i])
 		}
 	}

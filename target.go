@@ -27,15 +27,20 @@ import (
 // target's faults cannot reach another's data.
 type target struct {
 	targetSpec
-	endpoint string // redacted URL, for errors and logs
-	client   *http.Client
-	fetcher  *fetch.Fetcher
-	conv     *convert.Converter
-	mb       *metadata.MetricsBuilder
-	resource pcommon.Resource
-	scope    pcommon.InstrumentationScope
-	logger   *zap.Logger
-	drops    dropWatch
+	// id names the target for its life in the receiver; a discovered
+	// target that comes back gets a new one.
+	id uint64
+	// discoveryKey is set on a discovered target: discovery.Target.Key.
+	discoveryKey string
+	endpoint     string // redacted URL, for errors and logs
+	client       *http.Client
+	fetcher      *fetch.Fetcher
+	conv         *convert.Converter
+	mb           *metadata.MetricsBuilder
+	resource     pcommon.Resource
+	scope        pcommon.InstrumentationScope
+	logger       *zap.Logger
+	drops        dropWatch
 }
 
 // dropWatch collects the families of known namespaces that the target's
@@ -117,7 +122,11 @@ func checkRedirect(anyHost bool) func(*http.Request, []*http.Request) error {
 func newResource(t targetSpec, rac metadata.ResourceAttributesConfig) pcommon.Resource {
 	rb := metadata.NewResourceBuilder(rac)
 	rb.SetServiceName(t.service)
-	rb.SetServiceInstanceID(t.url.Host)
+	if t.instance != "" {
+		rb.SetServiceInstanceID(t.instance)
+	} else {
+		rb.SetServiceInstanceID(t.url.Host)
+	}
 	rb.SetServerAddress(t.url.Hostname())
 	if p, err := strconv.Atoi(t.url.Port()); err == nil {
 		rb.SetServerPort(int64(p))

@@ -85,8 +85,8 @@ type Reconciler struct {
 	logger *zap.Logger
 	fams   map[string]*family
 	round  uint64
-	// targets names the targets, by their index in the round, for logs.
-	targets []string
+	// names names the targets by id, for logs.
+	names map[uint64]string
 }
 
 // seen is a target's type for a name, and the round it first sent it: a
@@ -102,7 +102,7 @@ type family struct {
 	// byTarget is each target's type for the name, while the target sends
 	// live points of it; a target's entry goes when it sends only
 	// staleness markers (the series went, or the target failed).
-	byTarget map[int]*seen
+	byTarget map[uint64]*seen
 	// flat is whether the name is emitted flat. It is set when the types
 	// start to disagree, and cleared only once they have agreed again for
 	// hold: the exporter remembers a name's type for its metric_expiration
@@ -127,16 +127,21 @@ type family struct {
 // after its types agree again; it should exceed the Prometheus exporter's
 // metric_expiration.
 func New(mode Mode, hold time.Duration, logger *zap.Logger) *Reconciler {
-	return &Reconciler{mode: mode, hold: hold, logger: logger, fams: map[string]*family{}}
+	return &Reconciler{mode: mode, hold: hold, logger: logger, fams: map[string]*family{}, names: map[uint64]string{}}
 }
 
-// Round reconciles one scrape round in place. targets[i] names the target
+// Round reconciles one scrape round in place. ids[i] identifies the target
 // whose metrics are rounds[i] (a zero Metrics for a target that reported
-// nothing); names must be stable from round to round.
-func (r *Reconciler) Round(now time.Time, targets []string, rounds []pmetric.Metrics) {
+// nothing), and names[i] names it in logs; a target keeps its id for its
+// life, and a target that leaves sends its staleness markers last.
+func (r *Reconciler) Round(now time.Time, ids []uint64, names []string, rounds []pmetric.Metrics) {
 	r.round++
-	r.targets = targets
-	changed, gone := r.observe(targets, rounds)
+	for i, id := range ids {
+		if r.names[id] != names[i] {
+			r.names[id] = names[i]
+		}
+	}
+	changed, gone := r.observe(ids, rounds)
 	var switched map[*family]bool
 	for f, name := range changed {
 		if s := r.decide(now, name, f); s {
@@ -164,13 +169,13 @@ func (r *Reconciler) Round(now time.Time, targets []string, rounds []pmetric.Met
 				zap.String("family", name), zap.String("type", r.typesOf(f)))
 		}
 	}
-	r.rewrite(rounds, switched)
+	r.rewrite(ids, rounds, switched)
 	r.forget(gone)
 }
 
 // leaving is a target that sent only staleness markers for a name.
 type leaving struct {
-	target int
+	target uint64
 	name   string
 }
 
@@ -178,7 +183,7 @@ type leaving struct {
 // of, and returns the families whose set of types may have changed and the
 // names targets sent only staleness markers of (their entries go once this
 // round's markers are emitted in the representation the series had).
-func (r *Reconciler) observe(targets []string, rounds []pmetric.Metrics) (changed map[*family]string, gone []leaving) {
+func (r *Reconciler) observe(ids []uint64, rounds []pmetric.Metrics) (changed map[*family]string, gone []leaving) {
 	for i, md := range rounds {
 		if md == (pmetric.Metrics{}) {
 			continue
@@ -187,17 +192,17 @@ func (r *Reconciler) observe(targets []string, rounds []pmetric.Metrics) (change
 			name := m.Name()
 			if !hasLivePoint(m) {
 				if r.fams[name] != nil {
-					gone = append(gone, leaving{i, name})
+					gone = append(gone, leaving{ids[i], name})
 				}
 				return
 			}
 			f := r.fams[name]
 			if f == nil {
-				f = &family{byTarget: map[int]*seen{}, help: m.Description()}
+				f = &family{byTarget: map[uint64]*seen{}, help: m.Description()}
 				r.fams[name] = f
 			}
 			t := typeOf(m)
-			e := f.byTarget[i]
+			e := f.byTarget[ids[i]]
 			if e != nil && e.t == t {
 				e.last = r.round
 				return
@@ -207,11 +212,11 @@ func (r *Reconciler) observe(targets []string, rounds []pmetric.Metrics) (change
 				// release): the exporter still remembers the old one, so
 				// this is a disagreement too.
 				r.logger.Warn("target changed a family's type (restarted on another release?)",
-					zap.String("family", name), zap.String("target", targets[i]),
+					zap.String("family", name), zap.String("target", r.names[ids[i]]),
 					zap.String("was", e.t.String()), zap.String("now", t.String()))
 				f.retyped = true
 			}
-			f.byTarget[i] = &seen{t: t, since: r.round, last: r.round}
+			f.byTarget[ids[i]] = &seen{t: t, since: r.round, last: r.round}
 			if changed == nil {
 				changed = map[*family]string{}
 			}
@@ -280,7 +285,7 @@ func disagree(f *family) bool {
 func (r *Reconciler) typesOf(f *family) string {
 	by := map[promType][]string{}
 	for target, e := range f.byTarget {
-		by[e.t] = append(by[e.t], r.targets[target])
+		by[e.t] = append(by[e.t], r.names[target])
 	}
 	ts := make([]promType, 0, len(by))
 	for t := range by {
@@ -299,7 +304,7 @@ func (r *Reconciler) typesOf(f *family) string {
 // known name the family's first HELP. When a family's representation
 // switched this round, the series of the representation it left get
 // staleness markers first, so that the exporter drops them at once.
-func (r *Reconciler) rewrite(rounds []pmetric.Metrics, switched map[*family]bool) {
+func (r *Reconciler) rewrite(ids []uint64, rounds []pmetric.Metrics, switched map[*family]bool) {
 	for ti, md := range rounds {
 		if md == (pmetric.Metrics{}) {
 			continue
@@ -308,13 +313,13 @@ func (r *Reconciler) rewrite(rounds []pmetric.Metrics, switched map[*family]bool
 		for i := range rms.Len() {
 			sms := rms.At(i).ScopeMetrics()
 			for j := range sms.Len() {
-				r.rewriteSlice(ti, sms.At(j).Metrics(), switched)
+				r.rewriteSlice(ids[ti], sms.At(j).Metrics(), switched)
 			}
 		}
 	}
 }
 
-func (r *Reconciler) rewriteSlice(target int, ms pmetric.MetricSlice, switched map[*family]bool) {
+func (r *Reconciler) rewriteSlice(target uint64, ms pmetric.MetricSlice, switched map[*family]bool) {
 	n := ms.Len()
 	var flattened bool
 	for k := range n {
@@ -329,7 +334,7 @@ func (r *Reconciler) rewriteSlice(target int, ms pmetric.MetricSlice, switched m
 				r.logger.Info("family's HELP differs between targets; all are given the first one seen, "+
 					"which is what the Prometheus exporter serves anyway (it would log the others on every scrape)",
 					zap.String("family", m.Name()), zap.String("kept", f.help), zap.String("other", m.Description()),
-					zap.String("target", r.targets[target]))
+					zap.String("target", r.names[target]))
 			}
 			m.SetDescription(f.help)
 		}

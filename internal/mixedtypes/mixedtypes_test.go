@@ -185,7 +185,7 @@ func TestGaugeAndHistogramFlatten(t *testing.T) {
 			body(gauge("sglang:kv_transfer_latency_ms", "old help", 7, false)),
 			body(histogram("sglang:kv_transfer_latency_ms", "new help", false)),
 		}
-		r.Round(t0.Add(time.Duration(round)*time.Second), targets, rounds)
+		r.Round(t0.Add(time.Duration(round)*time.Second), ids(targets), targets, rounds)
 		check(t, "old release", dump(rounds[0]), []string{
 			"gauge sglang:kv_transfer_latency_ms{engine_type=unified} 7 start=0",
 		})
@@ -216,7 +216,7 @@ func TestKeepWarnsOnce(t *testing.T) {
 	r, logs := newTest(Keep, time.Minute)
 	for round := range 2 {
 		rounds := []pmetric.Metrics{body(gauge("x", "", 1, false)), body(histogram("x", "", false))}
-		r.Round(t0.Add(time.Duration(round)*time.Second), []string{a, b}, rounds)
+		r.Round(t0.Add(time.Duration(round)*time.Second), []uint64{1, 2}, []string{a, b}, rounds)
 		check(t, "a", dump(rounds[0]), []string{"gauge x{engine_type=unified} 1 start=0"})
 		check(t, "b", dump(rounds[1]), []string{"histogram x{engine_type=prefill} count=6 bounds=[1 2.5] counts=[1 2 3] start=1000 stale=false"})
 		if n := len(messages(logs)); n != map[int]int{0: 1, 1: 0}[round] {
@@ -230,7 +230,7 @@ func TestAgreeingTypesUntouched(t *testing.T) {
 	r, logs := newTest(Flatten, time.Minute)
 	rounds := []pmetric.Metrics{body(histogram("x", "h", false), counter("c_total", 3)), body(histogram("x", "h", false), counter("c_total", 4))}
 	want0, want1 := dump(rounds[0]), dump(rounds[1])
-	r.Round(t0, []string{a, b}, rounds)
+	r.Round(t0, []uint64{1, 2}, []string{a, b}, rounds)
 	check(t, "a", dump(rounds[0]), want0)
 	check(t, "b", dump(rounds[1]), want1)
 	check(t, "logs", messages(logs), nil)
@@ -244,7 +244,7 @@ func TestCounterGaugeAndSummaryHistogram(t *testing.T) {
 		body(counter("n_total", 5), summary("lat")),
 		body(gauge("n_total", "", 6, false), histogram("lat", "", false)),
 	}
-	r.Round(t0, []string{a, b}, rounds)
+	r.Round(t0, []uint64{1, 2}, []string{a, b}, rounds)
 	check(t, "a", dump(rounds[0]), []string{
 		"counter lat_count{} 4 start=1000",
 		"gauge lat_sum{} 2 start=0",
@@ -267,19 +267,19 @@ func TestCounterGaugeAndSummaryHistogram(t *testing.T) {
 func TestBackToNativeAfterHold(t *testing.T) {
 	r, logs := newTest(Flatten, time.Minute)
 	targets := []string{a, b}
-	r.Round(t0, targets, []pmetric.Metrics{body(gauge("x", "", 1, false)), body(histogram("x", "", false))})
+	r.Round(t0, ids(targets), targets, []pmetric.Metrics{body(gauge("x", "", 1, false)), body(histogram("x", "", false))})
 	messages(logs)
 
 	// a upgraded: its gauge series went away.
 	rounds := []pmetric.Metrics{body(gauge("x", "", 1, true)), body(histogram("x", "", false))}
-	r.Round(t0.Add(10*time.Second), targets, rounds)
+	r.Round(t0.Add(10*time.Second), ids(targets), targets, rounds)
 	check(t, "a's markers", dump(rounds[0]), []string{"gauge x{engine_type=unified} 1 start=0 stale"})
 	if got := dump(rounds[1]); len(got) != 5 || !strings.HasPrefix(got[0], "counter x_bucket") {
 		t.Errorf("still within hold, b should stay flat: %q", got)
 	}
 
 	rounds = []pmetric.Metrics{body(), body(histogram("x", "", false))}
-	r.Round(t0.Add(61*time.Second), targets, rounds)
+	r.Round(t0.Add(61*time.Second), ids(targets), targets, rounds)
 	check(t, "b back to native", dump(rounds[1]), []string{
 		"counter x_bucket{engine_type=prefill,le=+Inf} 6 start=1000 stale",
 		"counter x_bucket{engine_type=prefill,le=1} 1 start=1000 stale",
@@ -291,7 +291,7 @@ func TestBackToNativeAfterHold(t *testing.T) {
 	check(t, "logs", messages(logs), []string{"info: family's types agree again family=x type=histogram: [" + b + "]"})
 
 	rounds = []pmetric.Metrics{body(), body(histogram("x", "", false))}
-	r.Round(t0.Add(62*time.Second), targets, rounds)
+	r.Round(t0.Add(62*time.Second), ids(targets), targets, rounds)
 	check(t, "native after", dump(rounds[1]), []string{
 		"histogram x{engine_type=prefill} count=6 bounds=[1 2.5] counts=[1 2 3] start=1000 stale=false",
 	})
@@ -302,9 +302,9 @@ func TestBackToNativeAfterHold(t *testing.T) {
 func TestNativeToFlatMarksNativeStale(t *testing.T) {
 	r, _ := newTest(Flatten, time.Minute)
 	targets := []string{a, b}
-	r.Round(t0, targets, []pmetric.Metrics{{}, body(histogram("x", "", false))})
+	r.Round(t0, ids(targets), targets, []pmetric.Metrics{{}, body(histogram("x", "", false))})
 	rounds := []pmetric.Metrics{body(gauge("x", "", 1, false)), body(histogram("x", "", false))}
-	r.Round(t0.Add(time.Second), targets, rounds)
+	r.Round(t0.Add(time.Second), ids(targets), targets, rounds)
 	check(t, "b", dump(rounds[1]), []string{
 		"counter x_bucket{engine_type=prefill,le=+Inf} 6 start=1000",
 		"counter x_bucket{engine_type=prefill,le=1} 1 start=1000",
@@ -320,10 +320,10 @@ func TestNativeToFlatMarksNativeStale(t *testing.T) {
 func TestFailedTargetMarkersFlat(t *testing.T) {
 	r, logs := newTest(Flatten, 0)
 	targets := []string{a, b}
-	r.Round(t0, targets, []pmetric.Metrics{body(gauge("x", "", 1, false)), body(histogram("x", "", false))})
+	r.Round(t0, ids(targets), targets, []pmetric.Metrics{body(gauge("x", "", 1, false)), body(histogram("x", "", false))})
 	messages(logs)
 	rounds := []pmetric.Metrics{body(gauge("x", "", 1, false)), body(histogram("x", "", true))}
-	r.Round(t0.Add(time.Second), targets, rounds)
+	r.Round(t0.Add(time.Second), ids(targets), targets, rounds)
 	check(t, "b's markers", dump(rounds[1]), []string{
 		"counter x_bucket{engine_type=prefill,le=+Inf} 6 start=1000 stale",
 		"counter x_bucket{engine_type=prefill,le=1} 1 start=1000 stale",
@@ -333,7 +333,7 @@ func TestFailedTargetMarkersFlat(t *testing.T) {
 	})
 	// hold 0: the next round, a's gauge alone is native and unmarked.
 	rounds = []pmetric.Metrics{body(gauge("x", "", 1, false)), body()}
-	r.Round(t0.Add(2*time.Second), targets, rounds)
+	r.Round(t0.Add(2*time.Second), ids(targets), targets, rounds)
 	check(t, "a", dump(rounds[0]), []string{"gauge x{engine_type=unified} 1 start=0"})
 	check(t, "logs", messages(logs), []string{"info: family's types agree again family=x type=gauge: [" + a + "]"})
 }
@@ -350,9 +350,10 @@ func BenchmarkRoundNoConflict(b *testing.B) {
 		}
 		rounds[i] = body(ms...)
 	}
+	is := ids(targets)
 	b.ReportAllocs()
 	for b.Loop() {
-		r.Round(t0, targets, rounds)
+		r.Round(t0, is, targets, rounds)
 	}
 }
 
@@ -362,9 +363,9 @@ func BenchmarkRoundNoConflict(b *testing.B) {
 func TestTargetChangesItsOwnType(t *testing.T) {
 	r, logs := newTest(Flatten, time.Minute)
 	targets := []string{a}
-	r.Round(t0, targets, []pmetric.Metrics{body(gauge("x", "", 1, false))})
+	r.Round(t0, ids(targets), targets, []pmetric.Metrics{body(gauge("x", "", 1, false))})
 	rounds := []pmetric.Metrics{body(gauge("x", "", 1, true), histogram("x", "", false))}
-	r.Round(t0.Add(time.Second), targets, rounds)
+	r.Round(t0.Add(time.Second), ids(targets), targets, rounds)
 	check(t, "a", dump(rounds[0]), []string{
 		"counter x_bucket{engine_type=prefill,le=+Inf} 6 start=1000",
 		"counter x_bucket{engine_type=prefill,le=1} 1 start=1000",
@@ -374,12 +375,21 @@ func TestTargetChangesItsOwnType(t *testing.T) {
 		"gauge x{engine_type=unified} 1 start=0 stale",
 	})
 	check(t, "logs", messages(logs), []string{"warn: target changed a family's type family=x target=" + a + " was=gauge now=histogram"})
-	if e := r.fams["x"].byTarget[0]; e == nil || e.t != typeHistogram {
+	if e := r.fams["x"].byTarget[1]; e == nil || e.t != typeHistogram {
 		t.Fatalf("a's entry for x is %+v, want its histogram", e)
 	}
 	rounds = []pmetric.Metrics{body(histogram("x", "", false))}
-	r.Round(t0.Add(2*time.Minute), targets, rounds)
+	r.Round(t0.Add(2*time.Minute), ids(targets), targets, rounds)
 	if got := dump(rounds[0]); len(got) != 6 || !strings.HasPrefix(got[5], "histogram x{") {
 		t.Errorf("after hold the histogram should be native, with flat markers: %q", got)
 	}
+}
+
+// ids numbers targets from 1, as the scraper does.
+func ids(targets []string) []uint64 {
+	out := make([]uint64, len(targets))
+	for i := range targets {
+		out[i] = uint64(i + 1)
+	}
+	return out
 }
