@@ -90,6 +90,10 @@ type Config struct {
 	// and semantics. It is kept as given and decoded by Prometheus's code
 	// (internal/discovery).
 	Discovery map[string]any `mapstructure:"discovery"`
+	// DiscoveryClient is the HTTP client of every discovered target:
+	// confighttp's client settings (timeout, headers, auth, TLS,
+	// compression), as a Prometheus scrape job's are shared by its targets.
+	DiscoveryClient confighttp.ClientConfig `mapstructure:"discovery_client"`
 
 	// Shard splits the targets, configured and discovered, between
 	// `count` collectors by hashmod over each target's address; this one

@@ -20,7 +20,7 @@ import (
 func discoveredSpec(dt discovery.Target, cfg *Config) targetSpec {
 	role := targetRole(dt.Role)
 	t := targetSpec{
-		role: role, key: "discovery", cfg: newDefaultTargetConfig(), url: dt.URL,
+		role: role, key: "discovery", cfg: TargetConfig{ClientConfig: cfg.DiscoveryClient}, url: dt.URL,
 		restore: cfg.RestoreSGLangNames, service: dt.Job, instance: dt.Instance,
 		prefixes: []string{prefixSGLang, prefixDynamo},
 	}

@@ -35,6 +35,7 @@ func createDefaultConfig() component.Config {
 		Limits:               newDefaultLimits(),
 		RestoreSGLangNames:   true,
 		MixedTypes:           MixedTypesConfig{Mode: string(mixedtypes.Flatten), Hold: 5 * time.Minute},
+		DiscoveryClient:      newDefaultTargetConfig().ClientConfig,
 	}
 }
 
