@@ -345,3 +345,56 @@ func TestSummarySumIsThisBodys(t *testing.T) {
 		}
 	}
 }
+
+// A vanished histogram's or summary's marker names every series of the
+// point: its bounds (zero counts) and its sum, or its quantiles, so that an
+// exporter writing one Prometheus series per bucket or quantile (remote
+// write) marks each of them stale.
+func TestStaleMarkersNameEverySeries(t *testing.T) {
+	tg := New(Options{Keep: func([]byte) bool { return true }})
+	const body = `# TYPE h histogram
+h_bucket{le="0.5"} 1
+h_bucket{le="1.0"} 2
+h_bucket{le="+Inf"} 3
+h_sum 2.5
+h_count 3
+# TYPE s summary
+s{quantile="0.5"} 0.25
+s{quantile="0.99"} 0.75
+s_sum 2
+s_count 4
+`
+	if _, err := convert(t, tg, body, promtext.FormatText, 1e9); err != nil {
+		t.Fatal(err)
+	}
+	ms, err := convert(t, tg, "# TYPE g gauge\ng 1\n", promtext.FormatText, 2e9)
+	if err != nil {
+		t.Fatal(err)
+	}
+	var checked int
+	for _, m := range ms.All() {
+		switch m.Type() {
+		case pmetric.MetricTypeHistogram:
+			dp := m.Histogram().DataPoints().At(0)
+			if !dp.Flags().NoRecordedValue() || !slices.Equal(dp.ExplicitBounds().AsRaw(), []float64{0.5, 1}) ||
+				!slices.Equal(dp.BucketCounts().AsRaw(), []uint64{0, 0, 0}) || !dp.HasSum() {
+				t.Errorf("histogram marker: stale %t bounds %v counts %v sum %t", dp.Flags().NoRecordedValue(),
+					dp.ExplicitBounds().AsRaw(), dp.BucketCounts().AsRaw(), dp.HasSum())
+			}
+			checked++
+		case pmetric.MetricTypeSummary:
+			dp := m.Summary().DataPoints().At(0)
+			var qs []float64
+			for _, q := range dp.QuantileValues().All() {
+				qs = append(qs, q.Quantile())
+			}
+			if !dp.Flags().NoRecordedValue() || !slices.Equal(qs, []float64{0.5, 0.99}) {
+				t.Errorf("summary marker: stale %t quantiles %v", dp.Flags().NoRecordedValue(), qs)
+			}
+			checked++
+		}
+	}
+	if checked != 2 {
+		t.Fatalf("%d markers checked, want the histogram's and the summary's", checked)
+	}
+}

@@ -134,7 +134,21 @@ func (c *Converter) histogramPoints(m *metric, dps pmetric.HistogramDataPointSli
 		}
 		dp.BucketCounts().FromRaw(c.counts)
 	}
-	staleMarkers(m.stale, dps.AppendEmpty, now, true)
+	for _, sr := range m.stale {
+		dp := dps.AppendEmpty()
+		staleMarker(sr, dp, now, true)
+		// A marker carries the series' last bounds (zero counts) and a sum
+		// when it had one: an exporter that writes one Prometheus series
+		// per bucket, as remote write does, marks only the buckets and sum
+		// a point names, and would leave the rest answering for minutes.
+		if n := len(sr.bounds); n > 0 {
+			dp.ExplicitBounds().FromRaw(sr.bounds[:n-1])
+			dp.BucketCounts().FromRaw(make([]uint64, n))
+		}
+		if sr.has&hasSum != 0 {
+			dp.SetSum(0)
+		}
+	}
 }
 
 // summaryPoints emits summary points with their quantiles.
@@ -158,7 +172,14 @@ func (c *Converter) summaryPoints(m *metric, dps pmetric.SummaryDataPointSlice, 
 			qv.SetValue(sr.values[i])
 		}
 	}
-	staleMarkers(m.stale, dps.AppendEmpty, now, true)
+	for _, sr := range m.stale {
+		dp := dps.AppendEmpty()
+		staleMarker(sr, dp, now, true)
+		// The quantiles too, for the reason histogramPoints gives.
+		for _, q := range sr.bounds {
+			dp.QuantileValues().AppendEmpty().SetQuantile(q)
+		}
+	}
 }
 
 // putAttrs writes the series' labels into a new point's attributes. PutStr
@@ -197,12 +218,16 @@ func livePoint[P point](sr *series, dp P, now pcommon.Timestamp, cur float64, cu
 // the scrape time.
 func staleMarkers[P point](stale []*series, appendEmpty func() P, now pcommon.Timestamp, withStart bool) {
 	for _, sr := range stale {
-		dp := appendEmpty()
-		sr.putAttrs(dp.Attributes())
-		dp.SetTimestamp(now)
-		if withStart {
-			dp.SetStartTimestamp(sr.start)
-		}
-		dp.SetFlags(staleFlags)
+		staleMarker(sr, appendEmpty(), now, withStart)
 	}
+}
+
+// staleMarker makes dp the NoRecordedValue point of a vanished series.
+func staleMarker[P point](sr *series, dp P, now pcommon.Timestamp, withStart bool) {
+	sr.putAttrs(dp.Attributes())
+	dp.SetTimestamp(now)
+	if withStart {
+		dp.SetStartTimestamp(sr.start)
+	}
+	dp.SetFlags(staleFlags)
 }
