@@ -17,6 +17,9 @@
 # Environment:
 #   SGLANG_ENDPOINT, DYNAMO_ENDPOINT   targets for config/collector.yaml
 #   SGLANGDYNAMO_OTLP_ENDPOINT         also export over OTLP/HTTP (config/otlp.yaml)
+#   SGLANGDYNAMO_REMOTE_WRITE_URL      also push over Prometheus remote write
+#                                      (config/remotewrite.yaml), e.g.
+#                                      http://mimir:8080/api/v1/push
 #   SGLANGDYNAMO_PROM_PORT             Prometheus exporter port (default 8081)
 #   SGLANGDYNAMO_HEALTH_ENDPOINT       health_check address
 #   SGLANGDYNAMO_DEMO_ENGINE_PORT, SGLANGDYNAMO_DEMO_RUNTIME_PORT,
@@ -82,6 +85,10 @@ fi
 if [[ -n "${SGLANGDYNAMO_OTLP_ENDPOINT:-}" ]] && ! $user_config; then
   args+=(--config "$ROOT/config/otlp.yaml")
   what="$what, also exporting OTLP to $SGLANGDYNAMO_OTLP_ENDPOINT"
+fi
+if [[ -n "${SGLANGDYNAMO_REMOTE_WRITE_URL:-}" ]] && ! $user_config; then
+  args+=(--config "$ROOT/config/remotewrite.yaml")
+  what="$what, also pushing remote write to $SGLANGDYNAMO_REMOTE_WRITE_URL"
 fi
 
 demo_pid=""
