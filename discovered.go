@@ -53,7 +53,7 @@ func (s *sglangdynamoScraper) startDiscovery() error {
 			s.set.Logger.Warn("discovered target not scraped", zap.Error(err))
 		}
 		s.discMu.Lock()
-		s.discovered = ts
+		s.discovered, s.discNew = ts, true
 		s.discMu.Unlock()
 	})
 	return err
@@ -65,14 +65,29 @@ func (s *sglangdynamoScraper) startDiscovery() error {
 // forgotten. Configured targets are never touched.
 func (s *sglangdynamoScraper) syncTargets(ctx context.Context) (gone []*target) {
 	s.discMu.Lock()
-	ts := s.discovered
-	s.discovered = nil
+	ts, pending := s.discovered, s.discNew
+	s.discovered, s.discNew = nil, false
 	s.discMu.Unlock()
-	if ts == nil {
+	if !pending {
 		return nil
+	}
+	// A configured endpoint is scraped as configured, never a second time
+	// as discovered.
+	static := map[string]bool{}
+	for _, t := range s.targets {
+		if t.discoveryKey == "" {
+			static[t.url.String()] = true
+		}
 	}
 	want := make(map[string]discovery.Target, len(ts))
 	for _, dt := range ts {
+		if static[dt.URL.String()] {
+			if !s.dupWarned[dt.URL.String()] {
+				s.dupWarned[dt.URL.String()] = true
+				s.set.Logger.Warn("discovered target is also configured; scraped once, as configured", zap.String("endpoint", dt.URL.Redacted()))
+			}
+			continue
+		}
 		want[dt.Key()] = dt
 	}
 	kept := s.targets[:0]
@@ -89,10 +104,12 @@ func (s *sglangdynamoScraper) syncTargets(ctx context.Context) (gone []*target) 
 		gone = append(gone, t)
 	}
 	s.targets = kept
+	added := 0
 	for _, dt := range ts {
 		if _, ok := want[dt.Key()]; !ok {
 			continue
 		}
+		added++
 		t := s.newTarget(discoveredSpec(dt, s.cfg))
 		t.discoveryKey = dt.Key()
 		if err := t.start(ctx, s.host, s.set.TelemetrySettings, s.cfg.Limits.MaxBodySize); err != nil {
@@ -101,8 +118,8 @@ func (s *sglangdynamoScraper) syncTargets(ctx context.Context) (gone []*target) 
 		}
 		s.targets = append(s.targets, t)
 	}
-	if len(gone) > 0 || len(want) > 0 {
-		s.set.Logger.Info("discovered targets changed", zap.Int("added", len(want)), zap.Int("removed", len(gone)), zap.Int("targets", len(s.targets)))
+	if len(gone) > 0 || added > 0 {
+		s.set.Logger.Info("discovered targets changed", zap.Int("added", added), zap.Int("removed", len(gone)), zap.Int("targets", len(s.targets)))
 	}
 	return gone
 }

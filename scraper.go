@@ -57,7 +57,10 @@ type sglangdynamoScraper struct {
 	disc       *discovery.Runner
 	discMu     sync.Mutex
 	discovered []discovery.Target
-	nextID     uint64
+	discNew    bool // discovered holds a set not applied yet
+	// dupWarned: discovered endpoints also configured, warned about once.
+	dupWarned map[string]bool
+	nextID    uint64
 
 	// view is the OpenTelemetry-native view, nil when it is off.
 	view *otelView
@@ -79,7 +82,7 @@ func newScraper(cfg *Config, set receiver.Settings) (*sglangdynamoScraper, error
 	if err != nil {
 		return nil, err
 	}
-	s := &sglangdynamoScraper{cfg: cfg, set: set, timeout: cfg.scrapeTimeout(), now: time.Now,
+	s := &sglangdynamoScraper{cfg: cfg, set: set, timeout: cfg.scrapeTimeout(), now: time.Now, dupWarned: map[string]bool{},
 		view: newOTelView(cfg.OTelView, set)}
 	s.ctx, s.cancel = context.WithCancel(context.Background())
 	if s.shard, err = discovery.NewShard(cfg.Shard.Count, cfg.Shard.Index); err != nil {
@@ -217,8 +220,7 @@ func (s *sglangdynamoScraper) scrape(ctx context.Context) (pmetric.Metrics, erro
 	for _, t := range s.targets {
 		ids, names = append(ids, t.id), append(names, t.endpoint)
 	}
-	// Targets discovery lost send their staleness markers last, so that
-	// the types they leave behind are forgotten after this round.
+	// Targets discovery lost send their staleness markers in this round.
 	now := s.now()
 	for _, t := range gone {
 		results = append(results, t.leave(pcommon.NewTimestampFromTime(now)))
@@ -227,11 +229,17 @@ func (s *sglangdynamoScraper) scrape(ctx context.Context) (pmetric.Metrics, erro
 	s.mixed.Round(now, ids, names, results)
 	out := pmetric.NewMetrics()
 	var scrapeErrs scrapererror.ScrapeErrors
-	for i := range results {
-		if results[i] != (pmetric.Metrics{}) {
-			results[i].ResourceMetrics().MoveAndAppendTo(out.ResourceMetrics())
+	// The leavers' markers go first: the exporter deletes a series on a
+	// marker, and a target that came back under new labels (a new target
+	// with the same job and instance) writes the same series again after.
+	for _, md := range results[len(s.targets):] {
+		md.ResourceMetrics().MoveAndAppendTo(out.ResourceMetrics())
+	}
+	for i, md := range results[:len(s.targets)] {
+		if md != (pmetric.Metrics{}) {
+			md.ResourceMetrics().MoveAndAppendTo(out.ResourceMetrics())
 		}
-		if i < len(errs) && errs[i] != nil && !errors.Is(errs[i], errShutdown) {
+		if errs[i] != nil && !errors.Is(errs[i], errShutdown) {
 			scrapeErrs.AddPartial(1, errs[i])
 		}
 	}

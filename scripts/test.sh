@@ -38,7 +38,7 @@ PHASES=(deps lint drift build unit fuzz e2e soak bench)
 
 describe() {
   case "$1" in
-    deps)  echo "apt: prometheus, promtool, python3-prometheus-client when missing (for unit and e2e)" ;;
+    deps)  echo "apt: prometheus, promtool, python3-prometheus-client, dnsmasq-base when missing (for unit and e2e)" ;;
     lint)  echo "gofmt -l, go mod tidy -diff (root, bench, internal/tools), go vet, staticcheck" ;;
     drift) echo "mdatagen output matches metadata.yaml (scripts/generate.sh)" ;;
     build) echo "the collector _build/otelcol-sglangdynamo with ocb (scripts/build.sh; skipped when current)" ;;
@@ -234,12 +234,15 @@ deps() {
   local need=()
   if ! command -v promtool >/dev/null || [[ ! -x /usr/bin/prometheus ]]; then need+=(prometheus); fi
   if ! /usr/bin/python3 -c 'import prometheus_client' 2>/dev/null; then need+=(python3-prometheus-client); fi
+  # dnsmasq-base: the binary without the system service (which would start a
+  # DNS server on port 53); e2e/discovery_test.go runs its own on loopback.
+  if [[ ! -x /usr/sbin/dnsmasq ]]; then need+=(dnsmasq-base); fi
   if ((${#need[@]})); then
     echo "test.sh: installing ${need[*]} from apt"
     as_root env DEBIAN_FRONTEND=noninteractive apt-get update -q || return
     as_root env DEBIAN_FRONTEND=noninteractive apt-get install -y -q --no-install-recommends "${need[@]}" || return
   else
-    echo "test.sh: prometheus, promtool and python3-prometheus-client are present"
+    echo "test.sh: prometheus, promtool, python3-prometheus-client and dnsmasq are present"
   fi
 }
 
