@@ -53,7 +53,8 @@ var Kinds = []Kind{Floor, Ours, Prom}
 // Targets
 
 // Handler serves each body at /p/<name>, gzip-compressed once up front when
-// the request accepts gzip, as text 0.0.4.
+// the request accepts gzip, as text 0.0.4, or as OpenMetrics 1.0 when the
+// body ends in `# EOF` (payloads.OpenMetrics).
 func Handler(bodies map[string][]byte) http.Handler {
 	type entry struct{ plain, gz []byte }
 	m := map[string]entry{}
@@ -71,7 +72,11 @@ func Handler(bodies map[string][]byte) http.Handler {
 			return
 		}
 		h := w.Header()
-		h.Set("Content-Type", "text/plain; version=0.0.4; charset=utf-8")
+		if bytes.HasSuffix(e.plain, []byte("# EOF\n")) {
+			h.Set("Content-Type", "application/openmetrics-text; version=1.0.0; charset=utf-8")
+		} else {
+			h.Set("Content-Type", "text/plain; version=0.0.4; charset=utf-8")
+		}
 		body := e.plain
 		if strings.Contains(r.Header.Get("Accept-Encoding"), "gzip") {
 			h.Set("Content-Encoding", "gzip")
@@ -123,6 +128,8 @@ type Sink struct {
 	sample    pmetric.ResourceMetrics // a copy of the first target-scrape
 	hasSample bool
 	heap      heapPeak
+	keepLast  bool                    // set by KeepLast before the scraper starts
+	last      pmetric.ResourceMetrics // a copy of the latest target-scrape, when keepLast
 }
 
 // NewSink returns an empty sink.
@@ -168,6 +175,10 @@ func (s *Sink) consume(_ context.Context, md pmetric.Metrics) error {
 			s.sample = pmetric.NewResourceMetrics()
 			rms.At(i).CopyTo(s.sample)
 			s.hasSample = true
+		}
+		if s.keepLast {
+			s.last = pmetric.NewResourceMetrics()
+			rms.At(i).CopyTo(s.last)
 		}
 		s.mu.Unlock()
 		s.points.Add(int64(n))
@@ -235,6 +246,20 @@ func (s *Sink) OutputCost() (allocs, bytes float64) {
 	}
 	runtime.ReadMemStats(&m1)
 	return float64(m1.Mallocs-m0.Mallocs) / runs, float64(m1.TotalAlloc-m0.TotalAlloc) / runs
+}
+
+// KeepLast makes the sink keep a copy of every target-scrape's pdata, the
+// latest of which Last returns. Call it before starting the scraper; it
+// costs a deep copy per delivery, so measuring phases leave it off.
+func (s *Sink) KeepLast() { s.keepLast = true }
+
+// Last returns a copy of the latest target-scrape, after KeepLast.
+func (s *Sink) Last() pmetric.ResourceMetrics {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	out := pmetric.NewResourceMetrics()
+	s.last.CopyTo(out)
+	return out
 }
 
 // Scrapes returns the target-scrapes delivered so far.

@@ -55,3 +55,15 @@ func TestShapes(t *testing.T) {
 		}
 	}
 }
+
+func TestOpenMetrics(t *testing.T) {
+	for _, p := range All() {
+		om := string(OpenMetrics(p.Body))
+		if !strings.HasSuffix(om, "\n# EOF\n") {
+			t.Errorf("%s: no # EOF", p.Name)
+		}
+		if strings.Contains(om, "_total counter\n") || strings.Contains(om, " untyped\n") {
+			t.Errorf("%s: text 0.0.4 family headers left", p.Name)
+		}
+	}
+}

@@ -87,6 +87,28 @@ type Reconciler struct {
 	round  uint64
 	// names names the targets by id, for logs.
 	names map[uint64]string
+	// slots remembers, per target, what observe resolved each of its
+	// metrics to in the last round, by position. A target sends the same
+	// names in the same order round after round, so most metrics are found
+	// there without hashing their name. epoch changes whenever a family or
+	// a target's entry is deleted; a target's slots are trusted only while
+	// the epoch they were filled in is current.
+	slots map[uint64]*targetSlots
+	epoch uint64
+}
+
+// targetSlots is one target's metrics as resolved in its last round.
+type targetSlots struct {
+	epoch uint64
+	s     []slot
+}
+
+// slot is one metric position of a target: its name, the family of that
+// name (nil if none) and the target's entry in it (nil if none).
+type slot struct {
+	name string
+	f    *family
+	e    *seen
 }
 
 // seen is a target's type for a name, and the round it first sent it: a
@@ -127,7 +149,7 @@ type family struct {
 // after its types agree again; it should exceed the Prometheus exporter's
 // metric_expiration.
 func New(mode Mode, hold time.Duration, logger *zap.Logger) *Reconciler {
-	return &Reconciler{mode: mode, hold: hold, logger: logger, fams: map[string]*family{}, names: map[uint64]string{}}
+	return &Reconciler{mode: mode, hold: hold, logger: logger, fams: map[string]*family{}, names: map[uint64]string{}, slots: map[uint64]*targetSlots{}}
 }
 
 // Round reconciles one scrape round in place. ids[i] identifies the target
@@ -156,6 +178,7 @@ func (r *Reconciler) Round(now time.Time, ids []uint64, names []string, rounds [
 	for name, f := range r.fams {
 		if len(f.byTarget) == 0 && (!f.flat || now.Sub(f.disagreed) >= r.hold) {
 			delete(r.fams, name)
+			r.epoch++
 			continue
 		}
 		if f.flat && !disagree(f) && now.Sub(f.disagreed) >= r.hold {
@@ -171,6 +194,19 @@ func (r *Reconciler) Round(now time.Time, ids []uint64, names []string, rounds [
 	}
 	r.rewrite(ids, rounds, switched)
 	r.forget(gone)
+	// The slots of targets that are gone (every target is in ids while it
+	// exists, its last round included).
+	if len(r.slots) > len(ids) {
+		keep := make(map[uint64]bool, len(ids))
+		for _, id := range ids {
+			keep[id] = true
+		}
+		for id := range r.slots {
+			if !keep[id] {
+				delete(r.slots, id)
+			}
+		}
+	}
 }
 
 // leaving is a target that sent only staleness markers for a name.
@@ -188,21 +224,47 @@ func (r *Reconciler) observe(ids []uint64, rounds []pmetric.Metrics) (changed ma
 		if md == (pmetric.Metrics{}) {
 			continue
 		}
+		ts := r.slots[ids[i]]
+		if ts == nil {
+			ts = &targetSlots{}
+			r.slots[ids[i]] = ts
+		}
+		valid := ts.epoch == r.epoch
+		k := 0
 		forEachMetric(md, func(m pmetric.Metric) {
 			name := m.Name()
-			if !hasLivePoint(m) {
-				if r.fams[name] != nil {
+			if k == len(ts.s) {
+				ts.s = append(ts.s, slot{})
+				valid = false
+			}
+			sl := &ts.s[k]
+			k++
+			live := hasLivePoint(m)
+			if valid && sl.name == name && live && sl.e != nil {
+				// The same name at the same position as last round, whose
+				// family and entry no deletion has touched since.
+				if t := typeOf(m); sl.e.t == t {
+					sl.e.last = r.round
+					return
+				}
+			}
+			f := r.fams[name]
+			*sl = slot{name: name, f: f}
+			if !live {
+				if f != nil {
 					gone = append(gone, leaving{ids[i], name})
+					sl.e = f.byTarget[ids[i]]
 				}
 				return
 			}
-			f := r.fams[name]
 			if f == nil {
 				f = &family{byTarget: map[uint64]*seen{}, help: m.Description()}
 				r.fams[name] = f
+				sl.f = f
 			}
 			t := typeOf(m)
 			e := f.byTarget[ids[i]]
+			sl.e = e
 			if e != nil && e.t == t {
 				e.last = r.round
 				return
@@ -216,12 +278,15 @@ func (r *Reconciler) observe(ids []uint64, rounds []pmetric.Metrics) (changed ma
 					zap.String("was", e.t.String()), zap.String("now", t.String()))
 				f.retyped = true
 			}
-			f.byTarget[ids[i]] = &seen{t: t, since: r.round, last: r.round}
+			sl.e = &seen{t: t, since: r.round, last: r.round}
+			f.byTarget[ids[i]] = sl.e
 			if changed == nil {
 				changed = map[*family]string{}
 			}
 			changed[f] = name
 		})
+		ts.s = ts.s[:k]
+		ts.epoch = r.epoch
 	}
 	return changed, gone
 }
@@ -309,22 +374,39 @@ func (r *Reconciler) rewrite(ids []uint64, rounds []pmetric.Metrics, switched ma
 		if md == (pmetric.Metrics{}) {
 			continue
 		}
+		// The families observe found for this target's metrics, by
+		// position, while no family has been deleted since.
+		var slots []slot
+		if ts := r.slots[ids[ti]]; ts != nil && ts.epoch == r.epoch {
+			slots = ts.s
+		}
+		pos := 0
 		rms := md.ResourceMetrics()
 		for i := range rms.Len() {
 			sms := rms.At(i).ScopeMetrics()
 			for j := range sms.Len() {
-				r.rewriteSlice(ids[ti], sms.At(j).Metrics(), switched)
+				r.rewriteSlice(ids[ti], sms.At(j).Metrics(), switched, slots, &pos)
 			}
 		}
 	}
 }
 
-func (r *Reconciler) rewriteSlice(target uint64, ms pmetric.MetricSlice, switched map[*family]bool) {
+// rewriteSlice rewrites one slice of a target's metrics; *pos is the
+// position of its first metric among the target's metrics in observe's
+// order, and slots what observe resolved there (nil: look names up).
+func (r *Reconciler) rewriteSlice(target uint64, ms pmetric.MetricSlice, switched map[*family]bool, slots []slot, pos *int) {
 	n := ms.Len()
 	var flattened bool
+	first := *pos
+	*pos += n
 	for k := range n {
 		m := ms.At(k)
-		f := r.fams[m.Name()]
+		var f *family
+		if p := first + k; p < len(slots) && slots[p].name == m.Name() {
+			f = slots[p].f
+		} else {
+			f = r.fams[m.Name()]
+		}
 		if f == nil {
 			continue
 		}
@@ -378,6 +460,7 @@ func (r *Reconciler) forget(gone []leaving) {
 			continue
 		}
 		delete(f.byTarget, g.target)
+		r.epoch++
 		if len(f.byTarget) == 0 && !f.flat {
 			delete(r.fams, g.name)
 		}

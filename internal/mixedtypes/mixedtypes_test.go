@@ -393,3 +393,35 @@ func ids(targets []string) []uint64 {
 	}
 	return out
 }
+
+// The per-target slots remember last round's metrics by position: a type
+// change at a position that shifted, a family that vanished and came back,
+// and a target that left must all be seen as the lookup by name sees them.
+func TestSlotsFollowChanges(t *testing.T) {
+	r, logs := newTest(Flatten, time.Minute)
+	targets := []string{a, b}
+	round := func(sec int, mds ...pmetric.Metrics) {
+		r.Round(t0.Add(time.Duration(sec)*time.Second), ids(targets), targets, mds)
+	}
+	round(0, body(gauge("x", "", 1, false), gauge("y", "", 1, false)), body(gauge("y", "", 1, false)))
+	round(1, body(gauge("x", "", 1, false), gauge("y", "", 1, false)), body(gauge("y", "", 1, false)))
+	// a's metrics swap places, and x becomes a histogram at y's old place.
+	round(2, body(gauge("y", "", 1, false), histogram("x", "", false)), body(gauge("y", "", 1, false)))
+	check(t, "logs", messages(logs), []string{"warn: target changed a family's type family=x target=" + a + " was=gauge now=histogram"})
+	if e := r.fams["x"].byTarget[1]; e == nil || e.t != typeHistogram {
+		t.Fatalf("a's entry for x is %+v, want its histogram", e)
+	}
+	// y goes from b (markers only), then b leaves.
+	round(3, body(gauge("y", "", 1, false), histogram("x", "", false)), body(gauge("y", "", 1, true)))
+	if r.fams["y"].byTarget[2] != nil {
+		t.Errorf("b's entry for y should be gone")
+	}
+	targets = []string{a}
+	round(4, body(gauge("y", "", 1, false), histogram("x", "", false)))
+	if _, ok := r.slots[2]; ok {
+		t.Errorf("slots of the target that left are kept")
+	}
+	if e := r.fams["y"].byTarget[1]; e == nil || e.last != r.round {
+		t.Errorf("a's entry for y not refreshed through its slot: %+v", e)
+	}
+}

@@ -12,6 +12,7 @@
 //
 //	go run ./cmd/compare                      # the table
 //	go run ./cmd/compare -scale               # 64 targets of sglang_tp8 at 1 s for 60 s
+//	go run ./cmd/compare -payloads worker,worker_om,sglang_tp8,sglang_tp8_om   # text 0.0.4 and OpenMetrics side by side
 package main
 
 import (
@@ -69,6 +70,12 @@ func main() {
 	for _, p := range payloads.All() {
 		bodies[p.Name] = p.Body
 		names = append(names, p.Name)
+	}
+	// <name>_om: the same body as OpenMetrics, as SGLang answers the
+	// receiver's Accept header; run with e.g. -payloads worker,worker_om.
+	for _, p := range payloads.All() {
+		bodies[p.Name+"_om"] = payloads.OpenMetrics(p.Body)
+		names = append(names, p.Name+"_om")
 	}
 	if *serve {
 		serveChild(bodies)
