@@ -70,7 +70,7 @@ var (
 	rounds       = flag.Int("rounds", 1, "rounds of -kinds")
 	exporters    = flag.String("exporters", "prometheus,prometheusremotewrite", "exporters: any of prometheus, prometheusremotewrite, or nop alone")
 	batch        = flag.Bool("batch", true, "put the batch processor (timeout 1s) in the pipeline, as config/collector.yaml does")
-	batchMax     = flag.Int("batch-max", 0, "the batch processor's send_batch_max_size (0: unlimited, its default; a whole round of our receiver then goes on as one batch)")
+	batchMax     = flag.Int("batch-max", 8192, "the batch processor's send_batch_max_size, 8192 as config/collector.yaml sets it (0: unlimited, the processor's default; a whole round of our receiver then goes on as one batch)")
 	binary       = flag.String("binary", "", "run the sglangdynamo phases with this collector binary (e.g. ../_build/otelcol-sglangdynamo) instead of this one")
 	writeTimeout = flag.Duration("exporter-write-timeout", 0, "the Prometheus exporter's write_timeout (0: its default, 30 s, after which a scrape of it fails)")
 	cpuprofile   = flag.String("cpuprofile", "", "directory: write a CPU profile of each measured window of the collector child")
