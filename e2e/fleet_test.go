@@ -237,13 +237,18 @@ func (f *demoFleet) canonicalize(body []byte) []byte {
 // pointed at scrapeTarget, scraping and evaluating rulesPath every second.
 func startPrometheusWithRules(t *testing.T, scrapeTarget, rulesPath string) *promServer {
 	t.Helper()
-	if _, err := os.Stat(prometheusBinary); err != nil {
-		t.Skipf("%s not found: install Debian's prometheus package (scripts/test.sh deps does)", prometheusBinary)
-	}
 	abs, err := filepath.Abs(rulesPath)
 	if err != nil {
 		t.Fatal(err)
 	}
+	return startPrometheusYAML(t, fmt.Sprintf("global:\n  scrape_interval: 1s\n  scrape_timeout: 900ms\n  evaluation_interval: 1s\nrule_files: [%q]\n%s",
+		abs, documentedScrapeJob(t, scrapeTarget)))
+}
+
+// documentedScrapeJob is the scrape job users are told to copy
+// (scrapeJobFile), pointed at target instead of its placeholder.
+func documentedScrapeJob(t *testing.T, target string) string {
+	t.Helper()
 	job, err := os.ReadFile(scrapeJobFile)
 	if err != nil {
 		t.Fatal(err)
@@ -252,34 +257,7 @@ func startPrometheusWithRules(t *testing.T, scrapeTarget, rulesPath string) *pro
 	if !strings.Contains(string(job), placeholder) {
 		t.Fatalf("%s: no target %s to point at the collector", scrapeJobFile, placeholder)
 	}
-	dir := t.TempDir()
-	cfg := fmt.Sprintf("global:\n  scrape_interval: 1s\n  scrape_timeout: 900ms\n  evaluation_interval: 1s\nrule_files: [%q]\n%s",
-		abs, strings.Replace(string(job), placeholder, strconv.Quote(scrapeTarget), 1))
-	cfgPath := filepath.Join(dir, "prometheus.yml")
-	if err := os.WriteFile(cfgPath, []byte(cfg), 0o644); err != nil {
-		t.Fatal(err)
-	}
-	port := freePort(t)
-	p := &promServer{url: fmt.Sprintf("http://127.0.0.1:%d", port)}
-	p.process = startProcess(t, "prometheus", nil, prometheusBinary,
-		"--config.file="+cfgPath,
-		"--storage.tsdb.path="+filepath.Join(dir, "data"),
-		"--web.listen-address="+fmt.Sprintf("127.0.0.1:%d", port),
-		"--log.level=warn")
-	waitFor(t, 30*time.Second, "prometheus /-/ready", func() error {
-		if p.exited() {
-			t.Fatalf("prometheus exited: %v\n%s", p.err, p.out.String())
-		}
-		code, _, err := httpGet(p.url + "/-/ready")
-		if err != nil {
-			return err
-		}
-		if code != 200 {
-			return fmt.Errorf("status %d", code)
-		}
-		return nil
-	})
-	return p
+	return strings.Replace(string(job), placeholder, strconv.Quote(target), 1)
 }
 
 // seriesKey is a series' identity exactly as printed: name and its labels

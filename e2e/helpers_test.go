@@ -235,6 +235,17 @@ type collectorOptions struct {
 	MetricExpiration string
 	// PromPort forces the exporter's port (default: a free one).
 	PromPort int
+	// ExtraConfigs are further --config files merged over the test's, as
+	// scripts/run.sh merges the shipped ones; Env is added to the
+	// process's environment.
+	ExtraConfigs []string
+	Env          []string
+	// Name names the process in failure output (default "collector").
+	Name string
+	// Command, when set, turns the collector's binary and arguments into
+	// the command that is started (e.g. to run it in a namespace); it must
+	// exec the collector, so that stopping the process stops it.
+	Command func(bin string, args []string) (string, []string)
 }
 
 // collector is a running collector.
@@ -315,6 +326,15 @@ service:
 // health check answers 200.
 func startCollector(t *testing.T, o collectorOptions) *collector {
 	t.Helper()
+	c := launchCollector(t, o)
+	waitHealthy(t, c.process, c.HealthPort)
+	return c
+}
+
+// launchCollector writes the config and starts the binary without waiting
+// for it, so that several can start at once.
+func launchCollector(t *testing.T, o collectorOptions) *collector {
+	t.Helper()
 	bin := collectorBinary(t)
 	promPort := o.PromPort
 	if promPort == 0 {
@@ -326,10 +346,29 @@ func startCollector(t *testing.T, o collectorOptions) *collector {
 		t.Fatal(err)
 	}
 	c := &collector{PromPort: promPort, HealthPort: healthPort, ConfigPath: path}
-	c.process = startProcess(t, "collector", nil, bin, "--config", path)
+	args := []string{"--config", path}
+	for _, extra := range o.ExtraConfigs {
+		args = append(args, "--config", extra)
+	}
+	cmd := bin
+	if o.Command != nil {
+		cmd, args = o.Command(bin, args)
+	}
+	name := o.Name
+	if name == "" {
+		name = "collector"
+	}
+	c.process = startProcess(t, name, o.Env, cmd, args...)
+	return c
+}
+
+// waitHealthy waits until the collector's health check on healthPort
+// answers 200, and fails the test if the collector exits first.
+func waitHealthy(t *testing.T, p *process, healthPort int) {
+	t.Helper()
 	waitFor(t, 30*time.Second, "the collector's health check", func() error {
-		if c.exited() {
-			t.Fatalf("the collector exited: %v\n%s", c.err, c.out.String())
+		if p.exited() {
+			t.Fatalf("the collector exited: %v\n%s", p.err, p.out.String())
 		}
 		code, _, err := httpGet(fmt.Sprintf("http://127.0.0.1:%d/", healthPort))
 		if err != nil {
@@ -340,7 +379,6 @@ func startCollector(t *testing.T, o collectorOptions) *collector {
 		}
 		return nil
 	})
-	return c
 }
 
 // TryScrape fetches and parses the exporter's exposition; it fails on a

@@ -7,9 +7,7 @@ import (
 	"fmt"
 	"math"
 	"net/url"
-	"os"
 	"os/exec"
-	"path/filepath"
 	"regexp"
 	"slices"
 	"sort"
@@ -183,14 +181,7 @@ func TestParity(t *testing.T) {
 // rule.
 func startViaCollector(t *testing.T, promPort int) (via, noLe *promServer) {
 	t.Helper()
-	documented, err := os.ReadFile(filepath.Join("..", "deploy", "prometheus", "scrape-sglangdynamo.yml"))
-	if err != nil {
-		t.Fatal(err)
-	}
-	viaCfg := strings.Replace(string(documented), "'localhost:8081'", fmt.Sprintf("'127.0.0.1:%d'", promPort), 1)
-	if viaCfg == string(documented) {
-		t.Fatal("deploy/prometheus/scrape-sglangdynamo.yml no longer has the target 'localhost:8081' this test replaces")
-	}
+	viaCfg := documentedScrapeJob(t, fmt.Sprintf("127.0.0.1:%d", promPort))
 	withoutLe := viaCfg[:strings.Index(viaCfg, "    metric_relabel_configs:")]
 	return startPrometheusConfig(t, viaCfg), startPrometheusConfig(t, withoutLe)
 }

@@ -96,8 +96,9 @@ scrape_configs:
 `, scrapeTarget))
 }
 
-// startPrometheusYAML runs Debian's Prometheus with the configuration cfg.
-func startPrometheusYAML(t *testing.T, cfg string) *promServer {
+// startPrometheusYAML runs Debian's Prometheus with the configuration cfg
+// and any further flags.
+func startPrometheusYAML(t *testing.T, cfg string, flags ...string) *promServer {
 	t.Helper()
 	if _, err := os.Stat(prometheusBinary); err != nil {
 		t.Skipf("%s not found: install Debian's prometheus package (scripts/test.sh does)", prometheusBinary)
@@ -109,11 +110,11 @@ func startPrometheusYAML(t *testing.T, cfg string) *promServer {
 	}
 	port := freePort(t)
 	p := &promServer{url: fmt.Sprintf("http://127.0.0.1:%d", port)}
-	p.process = startProcess(t, "prometheus", nil, prometheusBinary,
-		"--config.file="+cfgPath,
-		"--storage.tsdb.path="+filepath.Join(dir, "data"),
-		"--web.listen-address="+fmt.Sprintf("127.0.0.1:%d", port),
-		"--log.level=warn")
+	p.process = startProcess(t, "prometheus", nil, prometheusBinary, append([]string{
+		"--config.file=" + cfgPath,
+		"--storage.tsdb.path=" + filepath.Join(dir, "data"),
+		"--web.listen-address=" + fmt.Sprintf("127.0.0.1:%d", port),
+		"--log.level=warn"}, flags...)...)
 	waitFor(t, 30*time.Second, "prometheus /-/ready", func() error {
 		if p.exited() {
 			t.Fatalf("prometheus exited: %v\n%s", p.err, p.out.String())

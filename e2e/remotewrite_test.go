@@ -5,9 +5,7 @@ package e2e
 import (
 	"fmt"
 	"math"
-	"net/http"
 	"net/url"
-	"os"
 	"path/filepath"
 	"regexp"
 	"sort"
@@ -23,36 +21,7 @@ import (
 // it.
 func startRemoteWriteReceiver(t *testing.T) *promServer {
 	t.Helper()
-	if _, err := os.Stat(prometheusBinary); err != nil {
-		t.Skipf("%s not found: install Debian's prometheus package (scripts/test.sh does)", prometheusBinary)
-	}
-	dir := t.TempDir()
-	cfgPath := filepath.Join(dir, "prometheus.yml")
-	if err := os.WriteFile(cfgPath, []byte("global:\n  evaluation_interval: 1s\n"), 0o644); err != nil {
-		t.Fatal(err)
-	}
-	port := freePort(t)
-	p := &promServer{url: fmt.Sprintf("http://127.0.0.1:%d", port)}
-	p.process = startProcess(t, "prometheus (remote-write receiver)", nil, prometheusBinary,
-		"--config.file="+cfgPath,
-		"--storage.tsdb.path="+filepath.Join(dir, "data"),
-		"--web.listen-address="+fmt.Sprintf("127.0.0.1:%d", port),
-		"--web.enable-remote-write-receiver",
-		"--log.level=warn")
-	waitFor(t, 30*time.Second, "prometheus /-/ready", func() error {
-		if p.exited() {
-			t.Fatalf("prometheus exited: %v\n%s", p.err, p.out.String())
-		}
-		code, _, err := httpGet(p.url + "/-/ready")
-		if err != nil {
-			return err
-		}
-		if code != http.StatusOK {
-			return fmt.Errorf("status %d", code)
-		}
-		return nil
-	})
-	return p
+	return startPrometheusYAML(t, "global:\n  evaluation_interval: 1s\n", "--web.enable-remote-write-receiver")
 }
 
 // startCollectorRemoteWrite is startCollector with the shipped
@@ -61,33 +30,13 @@ func startRemoteWriteReceiver(t *testing.T) *promServer {
 // file users get, not a copy of it.
 func startCollectorRemoteWrite(t *testing.T, o collectorOptions, writeURL string) *collector {
 	t.Helper()
-	bin := collectorBinary(t)
 	shipped, err := filepath.Abs(filepath.Join("..", "config", "remotewrite.yaml"))
 	if err != nil {
 		t.Fatal(err)
 	}
-	promPort, healthPort := freePort(t), freePort(t)
-	path := filepath.Join(t.TempDir(), "collector.yaml")
-	if err := os.WriteFile(path, []byte(collectorConfig(o, promPort, healthPort)), 0o644); err != nil {
-		t.Fatal(err)
-	}
-	c := &collector{PromPort: promPort, HealthPort: healthPort, ConfigPath: path}
-	c.process = startProcess(t, "collector", []string{"SGLANGDYNAMO_REMOTE_WRITE_URL=" + writeURL},
-		bin, "--config", path, "--config", shipped)
-	waitFor(t, 30*time.Second, "the collector's health check", func() error {
-		if c.exited() {
-			t.Fatalf("the collector exited: %v\n%s", c.err, c.out.String())
-		}
-		code, _, err := httpGet(fmt.Sprintf("http://127.0.0.1:%d/", healthPort))
-		if err != nil {
-			return err
-		}
-		if code != http.StatusOK {
-			return fmt.Errorf("health check status %d", code)
-		}
-		return nil
-	})
-	return c
+	o.ExtraConfigs = append(o.ExtraConfigs, shipped)
+	o.Env = append(o.Env, "SGLANGDYNAMO_REMOTE_WRITE_URL="+writeURL)
+	return startCollector(t, o)
 }
 
 // stored returns the series of an instant query as samples (name from

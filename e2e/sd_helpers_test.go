@@ -233,32 +233,14 @@ func needRoot(t *testing.T, why string) {
 // untouched. `exec` keeps the collector the process startProcess signals.
 func startCollectorWithResolvConf(t *testing.T, o collectorOptions, resolvConf string) *collector {
 	t.Helper()
-	bin := collectorBinary(t)
 	if _, err := os.Stat("/usr/bin/unshare"); err != nil {
 		t.Skip("unshare (util-linux) is missing")
 	}
-	promPort, healthPort := freePort(t), freePort(t)
-	path := filepath.Join(t.TempDir(), "collector.yaml")
-	if err := os.WriteFile(path, []byte(collectorConfig(o, promPort, healthPort)), 0o644); err != nil {
-		t.Fatal(err)
+	o.Command = func(bin string, args []string) (string, []string) {
+		return "/usr/bin/unshare", append([]string{"--mount", "--propagation", "private",
+			"/bin/sh", "-c", `mount --bind "$0" /etc/resolv.conf && exec "$@"`, resolvConf, bin}, args...)
 	}
-	c := &collector{PromPort: promPort, HealthPort: healthPort, ConfigPath: path}
-	c.process = startProcess(t, "collector", nil, "/usr/bin/unshare", "--mount", "--propagation", "private",
-		"/bin/sh", "-c", `mount --bind "$0" /etc/resolv.conf && exec "$1" --config "$2"`, resolvConf, bin, path)
-	waitFor(t, 30*time.Second, "the collector's health check", func() error {
-		if c.exited() {
-			t.Fatalf("the collector exited: %v\n%s", c.err, c.out.String())
-		}
-		code, _, err := httpGet(fmt.Sprintf("http://127.0.0.1:%d/", healthPort))
-		if err != nil {
-			return err
-		}
-		if code != http.StatusOK {
-			return fmt.Errorf("health check status %d", code)
-		}
-		return nil
-	})
-	return c
+	return startCollector(t, o)
 }
 
 // ---------------------------------------------------------------------------

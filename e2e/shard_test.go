@@ -85,9 +85,7 @@ func writeTargets(t *testing.T, path string, addrs []string, idx []int) {
 // once (a StatefulSet with parallel pod management), and waits until all
 // answer their health check.
 func startReplicas(t *testing.T, count int, sdFile, interval string) []*process {
-	bin := collectorBinary(t)
-	ps := make([]*process, count)
-	health := make([]int, count)
+	cs := make([]*collector, count)
 	for i := range count {
 		rcv := fmt.Sprintf(`collection_interval: %s
 initial_delay: 0s
@@ -97,24 +95,12 @@ discovery_client:
   headers: {X-Replica: "%d/%d"}
 shard: {count: %d, index: %d}
 `, interval, sdFile, count, i, count, i)
-		health[i] = freePort(t)
-		path := filepath.Join(t.TempDir(), "collector.yaml")
-		if err := os.WriteFile(path, []byte(collectorConfig(collectorOptions{Receiver: rcv}, freePort(t), health[i])), 0o644); err != nil {
-			t.Fatal(err)
-		}
-		ps[i] = startProcess(t, fmt.Sprintf("collector %d/%d", count, i), nil, bin, "--config", path)
+		cs[i] = launchCollector(t, collectorOptions{Receiver: rcv, Name: fmt.Sprintf("collector %d/%d", count, i)})
 	}
-	for i, p := range ps {
-		waitFor(t, 30*time.Second, "replica health", func() error {
-			if p.exited() {
-				t.Fatalf("replica %d exited: %v\n%s", i, p.err, p.out.String())
-			}
-			code, _, err := httpGet(fmt.Sprintf("http://127.0.0.1:%d/", health[i]))
-			if err == nil && code != http.StatusOK {
-				err = fmt.Errorf("status %d", code)
-			}
-			return err
-		})
+	ps := make([]*process, count)
+	for i, c := range cs {
+		waitHealthy(t, c.process, c.HealthPort)
+		ps[i] = c.process
 	}
 	return ps
 }
