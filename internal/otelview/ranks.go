@@ -419,6 +419,17 @@ func (s *combined) forgetAbsent(round uint64) {
 	}
 }
 
+// end forgets the combined series key, whose members all went stale, and
+// returns the start time its staleness marker carries: the combined
+// series', or first (its first member's) for one never combined.
+func (c *combiner) end(key string, first pcommon.Timestamp) pcommon.Timestamp {
+	if s := c.series[key]; s != nil {
+		delete(c.series, key)
+		return s.start
+	}
+	return first
+}
+
 // combineSum folds monotonic cumulative sums. Each member contributes what
 // it added since its last round (all of its value when it is new or has
 // restarted); replicas contribute the largest such increase of their DP
@@ -431,12 +442,7 @@ func (c *combiner) combineSum(base string, src pmetric.NumberDataPointSlice, cla
 		outAttrs(g, class, dp.Attributes())
 		dp.SetTimestamp(g.ts)
 		if !g.live {
-			if s := c.series[key]; s != nil {
-				dp.SetStartTimestamp(s.start)
-				delete(c.series, key)
-			} else {
-				dp.SetStartTimestamp(src.At(g.subs[g.order[0]][0]).StartTimestamp())
-			}
+			dp.SetStartTimestamp(c.end(key, src.At(g.subs[g.order[0]][0]).StartTimestamp()))
 			dp.SetFlags(staleFlags)
 			continue
 		}
@@ -489,12 +495,7 @@ func (c *combiner) combineHistogram(base string, src pmetric.HistogramDataPointS
 		outAttrs(g, class, dp.Attributes())
 		dp.SetTimestamp(g.ts)
 		if !g.live {
-			if s := c.series[key]; s != nil {
-				dp.SetStartTimestamp(s.start)
-				delete(c.series, key)
-			} else {
-				dp.SetStartTimestamp(src.At(g.subs[g.order[0]][0]).StartTimestamp())
-			}
+			dp.SetStartTimestamp(c.end(key, src.At(g.subs[g.order[0]][0]).StartTimestamp()))
 			dp.SetFlags(staleFlags)
 			continue
 		}
