@@ -160,7 +160,7 @@ func Run(p Phase) (Result, error) {
 	if err != nil {
 		return Result{}, fmt.Errorf("%s/%s: %w", p.Kind, p.Payload, err)
 	}
-	rss, hwm := procStatus()
+	rss, hwm := ProcMem("self")
 	runtime.GC()
 	var live1 runtime.MemStats
 	runtime.ReadMemStats(&live1)
@@ -176,9 +176,22 @@ func Run(p Phase) (Result, error) {
 	}, nil
 }
 
-// procStatus returns VmRSS and VmHWM in bytes (0 where unavailable).
-func procStatus() (rss, hwm uint64) {
-	b, err := os.ReadFile("/proc/self/status")
+// CPUModel is the machine's CPU as /proc/cpuinfo names it, for the header
+// of a measurement.
+func CPUModel() string {
+	b, _ := os.ReadFile("/proc/cpuinfo")
+	for _, l := range strings.Split(string(b), "\n") {
+		if strings.HasPrefix(l, "model name") {
+			return strings.TrimSpace(strings.SplitN(l, ":", 2)[1])
+		}
+	}
+	return ""
+}
+
+// ProcMem returns VmRSS and VmHWM in bytes of the process pid ("self",
+// or a number), 0 where unavailable.
+func ProcMem(pid string) (rss, hwm uint64) {
+	b, err := os.ReadFile("/proc/" + pid + "/status")
 	if err != nil {
 		return 0, 0
 	}

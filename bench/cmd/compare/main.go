@@ -108,15 +108,7 @@ func main() {
 }
 
 func header() {
-	model := ""
-	if b, err := os.ReadFile("/proc/cpuinfo"); err == nil {
-		for _, l := range strings.Split(string(b), "\n") {
-			if strings.HasPrefix(l, "model name") {
-				model = strings.TrimSpace(strings.SplitN(l, ":", 2)[1])
-				break
-			}
-		}
-	}
+	model := harness.CPUModel()
 	server := "child process (Go net/http, gzip prepared once)"
 	if *inProcess {
 		server = "in-process (Go net/http, gzip prepared once; its CPU is counted)"

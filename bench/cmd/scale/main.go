@@ -227,7 +227,7 @@ func parent() {
 	if *warm == 0 {
 		*warm = 2**interval + 5*time.Second
 	}
-	fmt.Printf("# %s  %s  NumCPU=%d  %s  load %s\n", time.Now().UTC().Format(time.RFC3339), runtime.Version(), runtime.NumCPU(), cpuModel(), loadavg())
+	fmt.Printf("# %s  %s  NumCPU=%d  %s  load %s\n", time.Now().UTC().Format(time.RFC3339), runtime.Version(), runtime.NumCPU(), harness.CPUModel(), loadavg())
 	fmt.Printf("# %d targets of %s (%s, %d bytes) every %s; exporters %s; batch %v (send_batch_max_size %d); exporter scraped every %s; %s warm-up, %s measured per phase, %d rounds\n",
 		len(ports), *payload, *format, len(b), *interval, *exporters, *batch, *batchMax, *exportEvery, *warm, *duration, *rounds)
 	if *cpuprofile != "" {
@@ -320,7 +320,7 @@ func runPhase(exe string, kind harness.Kind, round int, ports []int, sinkPort in
 	a1, r1 := telemetry(telURL)
 	p.accepted, p.rwSent = a1-a0, r1-r0
 	p.cpu, p.wall = c1-c0, w1.Sub(w0)
-	p.rss, p.hwm = procMem(pid)
+	p.rss, p.hwm = harness.ProcMem(strconv.Itoa(pid))
 	p.rwSamples, p.rwReqs, p.rwBad = s1.Samples-s0.Samples, s1.Requests-s0.Requests, s1.Bad-s0.Bad
 	p.loadEnd = loadavg()
 	if *cpuprofile != "" {
@@ -530,27 +530,6 @@ func procCPU(pid int) time.Duration {
 	return time.Duration(u+s) * 10 * time.Millisecond
 }
 
-func procMem(pid int) (rss, hwm uint64) {
-	b, err := os.ReadFile(fmt.Sprintf("/proc/%d/status", pid))
-	if err != nil {
-		return 0, 0
-	}
-	for _, l := range strings.Split(string(b), "\n") {
-		f := strings.Fields(l)
-		if len(f) < 2 {
-			continue
-		}
-		v, _ := strconv.ParseUint(f[1], 10, 64)
-		switch f[0] {
-		case "VmRSS:":
-			rss = v << 10
-		case "VmHWM:":
-			hwm = v << 10
-		}
-	}
-	return rss, hwm
-}
-
 func loadavg() string {
 	b, _ := os.ReadFile("/proc/loadavg")
 	f := strings.Fields(string(b))
@@ -558,16 +537,6 @@ func loadavg() string {
 		return "?"
 	}
 	return strings.Join(f[:3], " ")
-}
-
-func cpuModel() string {
-	b, _ := os.ReadFile("/proc/cpuinfo")
-	for _, l := range strings.Split(string(b), "\n") {
-		if strings.HasPrefix(l, "model name") {
-			return strings.TrimSpace(strings.SplitN(l, ":", 2)[1])
-		}
-	}
-	return ""
 }
 
 func freePort() int {
