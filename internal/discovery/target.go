@@ -37,11 +37,17 @@ type Target struct {
 	// or instance), plus the k8s.* attributes discovery knew: the target's
 	// resource attributes.
 	Attributes map[string]string
+
+	key string // Key, computed by Resolve
 }
 
 // Key identifies a target across updates: a target whose endpoint, role or
-// attributes change is a new target, with fresh state.
-func (t Target) Key() string {
+// attributes change is a new target, with fresh state. Resolve computes it
+// once, since every update compares it several times.
+func (t Target) Key() string { return t.key }
+
+// keyOf builds Key from the target's fields.
+func (t Target) keyOf() string {
 	var b strings.Builder
 	b.WriteString(t.Role + " " + t.URL.String() + " " + t.Job + " " + t.Instance)
 	for _, k := range sortedKeys(t.Attributes) {
@@ -121,6 +127,7 @@ func Resolve(lb *labels.Builder, tLabels, gLabels model.LabelSet, rules []*relab
 	})
 	u.RawQuery = q.Encode()
 	t.URL = u
+	t.key = t.keyOf()
 	return t, nil
 }
 
@@ -149,10 +156,10 @@ func FromGroups(groups map[string][]*targetgroup.Group, rules []*relabel.Config,
 					errs = append(errs, fmt.Errorf("discovered target %s (source %q): %w", tl[model.AddressLabel], g.Source, err))
 					continue
 				}
-				if t == nil || seen[t.Key()] {
+				if t == nil || seen[t.key] {
 					continue
 				}
-				seen[t.Key()] = true
+				seen[t.key] = true
 				out = append(out, *t)
 			}
 		}
